@@ -1,0 +1,49 @@
+# Everything runs from a virtual environment that this Makefile creates from pyproject.toml,
+# so a clean clone needs only python3 (and, for `make e2e`, root on Debian).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= build/demo
+
+.PHONY: help demo test e2e bench clean
+
+help:
+	@echo "make demo   render the bundled example into $(DEMO_DIR) and show one script"
+	@echo "make test   run the test suite (everything but the real-SLURM tests)"
+	@echo "make e2e    run the real-SLURM, real-inspect tests (root, Debian)"
+	@echo "make bench  benchmark copier copy/update at sweep scale"
+
+$(VENV)/.installed-test: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+# torch first, spelled exactly so: this machine kind has the CPU build of 2.13.0 on disk,
+# and anything else downloads a multi-GB CUDA build.
+$(VENV)/.installed-e2e: $(VENV)/.installed-test
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[test,e2e]"
+	touch $@
+
+demo: $(VENV)/.installed-test
+	rm -rf $(DEMO_DIR)
+	mkdir -p $(dir $(DEMO_DIR))
+	cp -r examples/cap_1B_lora $(DEMO_DIR)
+	$(VENV)/bin/copier copy --trust --defaults --quiet . $(DEMO_DIR)
+	@echo
+	@find $(DEMO_DIR) -path '*/eval/*' -o -name '*.sh' | sort
+	@echo
+	@cat $(DEMO_DIR)/r8_lr1e-5/eval/capitalization_epoch0.slurm
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not e2e"
+
+e2e: $(VENV)/.installed-e2e
+	bash tests/e2e/run.sh $(PY)
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build $(VENV) .pytest_cache
