@@ -1,0 +1,203 @@
+"""Structure of a Markdown document: sections by heading, bullets, tables, code blocks.
+
+The input files are written by people and assistants, so spacing, bold markers and backticks
+vary; markdown-it does the parsing and this module only walks its syntax tree. Raw source
+text is kept next to the rendered text, because quoted values (prompts) must be read from
+the source as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+_PARSER = MarkdownIt("commonmark").enable("table")
+
+
+def normalize(text: str) -> str:
+    """A heading, label or column name reduced to what people mean by it."""
+    text = re.sub(r"[*`]", "", text).lower()
+    text = re.sub(r"\s+", " ", text)
+    # Decorations at the ends ("Evaluation Tasks:", "📋 All Runs") carry no meaning.
+    return re.sub(r"^\W+|\W+$", "", text)
+
+
+def plain_text(inline: SyntaxTreeNode | None) -> str:
+    """The text a reader sees in an inline node: markup dropped, code spans kept verbatim."""
+    if inline is None:
+        return ""
+    parts = []
+    for node in inline.children:
+        if node.type in ("text", "code_inline"):
+            parts.append(node.content)
+        elif node.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        else:
+            parts.append(plain_text(node))
+    return "".join(parts).strip()
+
+
+@dataclass
+class Bullet:
+    raw: str  # the item's first paragraph as written, without the list marker
+    text: str  # the same as a reader sees it
+    children: list[Bullet] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return normalize(split_label(self.raw)[0])
+
+    @property
+    def value(self) -> str:
+        """The raw source after the label ("**Path**: `/x`" gives "`/x`")."""
+        return split_label(self.raw)[1]
+
+
+@dataclass
+class Table:
+    header: list[str]  # normalized column names
+    rows: list[list[str]]  # plain text of each cell
+
+    def column(self, *names: str) -> int | None:
+        for name in names:
+            if name in self.header:
+                return self.header.index(name)
+        return None
+
+
+_LABEL = re.compile(
+    r"""^\s*(?:
+        (?P<mark>\*\*|__)(?P<bold>.+?)(?P=mark)\s*:?   # **Label**: or **Label:**
+      | (?P<plain>[^:`"'*]+?)\s*:                      # Label:
+    )\s*""",
+    re.VERBOSE,
+)
+
+
+def split_label(raw: str) -> tuple[str, str]:
+    """Split a bullet's raw text into its label and the raw value that follows it."""
+    match = _LABEL.match(raw)
+    if not match:
+        return "", raw.strip()
+    label = match.group("bold") if match.group("mark") else match.group("plain")
+    return label.strip().rstrip(":"), raw[match.end() :].strip()
+
+
+class Section:
+    """The blocks under one heading, down to the next heading of the same or higher level."""
+
+    def __init__(self, title: str, level: int, nodes: list[SyntaxTreeNode]) -> None:
+        self.title = title
+        self.level = level
+        self.nodes = nodes
+
+    def find(self, *titles: str) -> Section | None:
+        """The first sub-section, at any depth, whose heading is one of `titles`."""
+        wanted = {normalize(title) for title in titles}
+        for index, node in enumerate(self.nodes):
+            if node.type == "heading" and normalize(_heading_text(node)) in wanted:
+                level = int(node.tag[1])
+                end = next(
+                    (
+                        later
+                        for later in range(index + 1, len(self.nodes))
+                        if self.nodes[later].type == "heading"
+                        and int(self.nodes[later].tag[1]) <= level
+                    ),
+                    len(self.nodes),
+                )
+                return Section(_heading_text(node), level, self.nodes[index + 1 : end])
+        return None
+
+    def own_nodes(self) -> list[SyntaxTreeNode]:
+        """The blocks before the first sub-heading."""
+        for index, node in enumerate(self.nodes):
+            if node.type == "heading":
+                return self.nodes[:index]
+        return self.nodes
+
+    def bullets(self) -> list[Bullet]:
+        """Top-level bullets of this section's own text (not of its sub-sections)."""
+        return [
+            item
+            for node in self.own_nodes()
+            if node.type in ("bullet_list", "ordered_list")
+            for item in _list_items(node)
+        ]
+
+    def bullet(self, *labels: str) -> Bullet | None:
+        wanted = {normalize(label) for label in labels}
+        return next((b for b in self.bullets() if b.label in wanted), None)
+
+    def tables(self) -> list[Table]:
+        return [_table(node) for node in self.nodes if node.type == "table"]
+
+    def code_blocks(self) -> list[str]:
+        return [node.content for node in self.own_nodes() if node.type in ("fence", "code_block")]
+
+    def text(self) -> str:
+        """The prose of this section's own text: paragraphs and bullets, one per line."""
+        lines = []
+        for node in self.own_nodes():
+            if node.type == "paragraph":
+                lines.append(plain_text(node.children[0]))
+            elif node.type in ("bullet_list", "ordered_list"):
+                lines.extend(_flatten(_list_items(node)))
+        return "\n".join(lines)
+
+
+class Document(Section):
+    def __init__(self, source: str) -> None:
+        root = SyntaxTreeNode(_PARSER.parse(source))
+        super().__init__("", 0, list(root.children))
+
+    def title_line(self) -> str:
+        """The text of the first level-1 heading, or ''."""
+        heading = next((n for n in self.nodes if n.type == "heading" and n.tag == "h1"), None)
+        return _heading_text(heading) if heading else ""
+
+
+def _heading_text(node: SyntaxTreeNode) -> str:
+    return plain_text(node.children[0] if node.children else None)
+
+
+def _list_items(list_node: SyntaxTreeNode) -> list[Bullet]:
+    items = []
+    for item in list_node.children:
+        paragraph = next((c for c in item.children if c.type == "paragraph"), None)
+        inline = paragraph.children[0] if paragraph and paragraph.children else None
+        children = [
+            child
+            for sub in item.children
+            if sub.type in ("bullet_list", "ordered_list")
+            for child in _list_items(sub)
+        ]
+        items.append(Bullet(inline.content if inline else "", plain_text(inline), children))
+    return items
+
+
+def _flatten(bullets: list[Bullet]) -> list[str]:
+    lines = []
+    for bullet in bullets:
+        lines.append(bullet.text)
+        lines.extend(_flatten(bullet.children))
+    return lines
+
+
+def _table(node: SyntaxTreeNode) -> Table:
+    rows = [
+        [plain_text(cell.children[0] if cell.children else None) for cell in row.children]
+        for part in node.children
+        for row in part.children
+    ]
+    header, *body = rows or [[]]
+    return Table([normalize(name) for name in header], body)
+
+
+def read_source(path) -> str:
+    """A text file as people save it: a BOM and Windows line ends are not content."""
+    with open(path, encoding="utf-8-sig", newline=None) as file:
+        return file.read()

@@ -1,0 +1,362 @@
+"""The plan: every evaluation cell of an experiment, with everything its script needs.
+
+`build_plan` reads the input files through their parsers and checks them; it raises
+InputError before anything is rendered, and returns warnings instead of printing them.
+The plan is recorded as a Copier answer, so the templates only format it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .epochs import LAST, EpochChoice, read_epochs, read_matrix_cell
+from .errors import InputError
+from .finetune import FinetuneSetup, read_finetune_setup
+from .markdown import normalize
+from .resources import resources_for
+from .site import Site, find_site_file, read_site
+from .summary import BASE, FINE_TUNED, RunRow, Summary, TaskRow, read_summary
+
+SUMMARY_FILE = "experiment_summary.md"
+SETUP_FILE = "setup_finetune.yaml"
+CONDA_PLACEHOLDER = "{conda_env}"
+DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
+
+# Run and task names become directory names, file names and `#SBATCH --job-name` values.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
+# Accounts and partitions go into `#SBATCH` lines, which sbatch splits on spaces.
+_SLURM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+
+
+@dataclass
+class Cell:
+    task: str
+    epoch: int | None  # None for a base-model cell
+    file: str  # the script's file name
+    script: str  # the inspect task file
+    model_path: str
+    data_path: str
+
+
+@dataclass
+class Run:
+    name: str
+    dir: str
+    kind: str
+    model: str
+    conda_env: str | None
+    account: str | None
+    partition: str | None
+    resources: dict
+    prompt: str
+    system_prompt: str
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    experiment: str
+    experiment_dir: str
+    runs: list[Run]
+    warnings: list[str]
+
+    def to_answer(self) -> dict:
+        return asdict(self)
+
+
+def default_env_setup(site: Site) -> str:
+    """The seed's environment set-up, with the site's module lines when it lists some."""
+    return "\n".join((*(site.module_lines or DEFAULT_MODULE_LINES), f"conda activate {CONDA_PLACEHOLDER}"))
+
+
+def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
+    """The plan of the experiment in `experiment_dir` (an absolute path)."""
+    summary = read_summary(experiment_dir / SUMMARY_FILE)
+    site = read_site(find_site_file(experiment_dir))
+    builder = _Builder(experiment_dir, summary, site, env_setup)
+    return builder.plan()
+
+
+class _Builder:
+    def __init__(self, experiment_dir: Path, summary: Summary, site: Site, env_setup: str | None):
+        self.dir = experiment_dir
+        self.summary = summary
+        self.site = site
+        self.needs_conda = env_setup is None or CONDA_PLACEHOLDER in env_setup
+        self.warnings: list[str] = []
+        self._check_names()
+        self.setups = {
+            run.name: read_finetune_setup(experiment_dir / run.name / SETUP_FILE)
+            for run in summary.runs
+            if run.kind == FINE_TUNED
+        }
+        self.text_epochs = read_epochs(summary.plan_text)
+        self.text_tasks = self._tasks_named_in_text()
+        self.matrix = self._read_matrix()
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    # -- checks of the summary as a whole ---------------------------------------------------
+
+    def _check_names(self) -> None:
+        path = self.summary.path
+        for kind, names in (
+            ("run", [run.name for run in self.summary.runs]),
+            ("task", [task.name for task in self.summary.tasks]),
+        ):
+            for name in names:
+                if not _SAFE_NAME.match(name) or name in (".", ".."):
+                    raise InputError(
+                        path,
+                        f"{kind} name {name!r} is not one safe path component",
+                        f"rename the {kind} with letters, digits and . _ + - only "
+                        "(no '/', no spaces, not starting with '-' or '.')",
+                    )
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise InputError(path, f"{kind} {duplicates[0]!r} is listed twice", f"give each {kind} its own name")
+        dirs = [_run_dir(run) for run in self.summary.runs]
+        clash = sorted({d for d in dirs if dirs.count(d) > 1})
+        if clash:
+            raise InputError(path, f"two runs would share the directory {clash[0]!r}", "rename one of them")
+
+    def _tasks_named_in_text(self) -> list[str]:
+        text = self.summary.plan_text
+        named = [
+            task.name
+            for task in self.summary.tasks
+            if re.search(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
+        ]
+        if not named:
+            return [task.name for task in self.summary.tasks]
+        left_out = [task.name for task in self.summary.tasks if task.name not in named]
+        if left_out and self.summary.matrix is None:
+            self.warn(
+                f"the Evaluation Plan names {', '.join(named)} but not {', '.join(left_out)}: "
+                f"{', '.join(left_out)} will not be evaluated (name it in the plan or add an Evaluation Matrix)"
+            )
+        return named
+
+    def _read_matrix(self) -> dict[str, dict[str, str]]:
+        """run name -> task name -> cell text, for the runs and tasks the matrix lists."""
+        table = self.summary.matrix
+        if table is None:
+            return {}
+        run_at = table.column("run name", "run", "name")
+        if run_at is None:
+            raise InputError(
+                self.summary.path,
+                "the Evaluation Matrix has no 'Run Name' column",
+                "make its first column 'Run Name'",
+            )
+        tasks = {normalize(task.name): task.name for task in self.summary.tasks}
+        columns = {}
+        for index, header in enumerate(table.header):
+            if index == run_at or header in ("notes", "note", "comments", "comment"):
+                continue
+            if header in tasks:
+                columns[tasks[header]] = index
+            else:
+                self.warn(f"Evaluation Matrix column '{header}' is not a task in Evaluation Tasks: ignored")
+        runs = {run.name for run in self.summary.runs}
+        matrix = {}
+        for row in table.rows:
+            name = row[run_at].strip() if run_at < len(row) else ""
+            if name not in runs:
+                self.warn(f"Evaluation Matrix row '{name}' is not a run in All Runs: ignored")
+                continue
+            matrix[name] = {task: row[i] if i < len(row) else "" for task, i in columns.items()}
+        missing = [run.name for run in self.summary.runs if run.name not in matrix]
+        if missing:
+            self.warn(f"runs {', '.join(missing)} have no Evaluation Matrix row: the plan text decides for them")
+        return matrix
+
+    # -- runs and cells ------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        runs = []
+        for row in self.summary.runs:
+            run = self._fine_tuned(row) if row.kind == FINE_TUNED else self._base(row)
+            if run.cells:
+                runs.append(run)
+            else:
+                self.warn(f"run {row.name} has no evaluation planned: no scripts for it")
+        return Plan(self.summary.name, str(self.dir), runs, self.warnings)
+
+    def _choice(self, run: RunRow, task: TaskRow) -> tuple[bool, EpochChoice | None]:
+        """Whether this run evaluates this task, and at which epochs (None: the text's)."""
+        row = self.matrix.get(run.name)
+        if row is not None and task.name in row:
+            return read_matrix_cell(row[task.name])
+        return task.name in self.text_tasks, None
+
+    def _fine_tuned(self, row: RunRow) -> Run:
+        setup = self.setups[row.name]
+        if setup.model and setup.model != row.model:
+            self.warn(
+                f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
+                f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
+            )
+        if self.summary.prompt is not None and setup.prompt != self.summary.prompt:
+            self.warn(
+                f"{setup.path}: prompt {setup.prompt!r} differs from the summary's Training prompt "
+                f"{self.summary.prompt!r}: {row.name} is evaluated with the run's own prompt"
+            )
+        epochs = setup.epochs or self.summary.epochs
+        if epochs is None:
+            raise InputError(
+                setup.path,
+                f"the number of training epochs of {row.name} is unknown",
+                "add `epochs: N` to this file (or Epochs under Configuration → Training)",
+            )
+        run = self._run(row, setup.prompt, setup.system_prompt, setup.conda_env, setup.account, setup)
+        for task in self.summary.tasks:
+            evaluated, choice = self._choice(row, task)
+            if not evaluated:
+                continue
+            for epoch in self._epochs(row, task, choice, epochs, setup.path):
+                run.cells.append(
+                    self._cell(task, epoch, f"{task.name}_epoch{epoch}.slurm",
+                               setup.checkpoint(row.name, epoch), task.dataset or setup.data_path)
+                )
+        return run
+
+    def _epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: int, setup_path) -> list[int]:
+        if choice is None:
+            choice = self.text_epochs
+            if choice is None:
+                choice = EpochChoice(LAST)
+                self._warn_once("the Evaluation Plan names no epochs: evaluating the last epoch of each run")
+        chosen = choice.resolve(epochs)
+        for epoch in chosen:
+            if not 0 <= epoch < epochs:
+                raise InputError(
+                    self.summary.path,
+                    f"epoch {epoch} of run {row.name} (task {task.name}) is outside 0..{epochs - 1}: "
+                    f"{setup_path.name} trains it for {epochs} epoch(s), saved as epoch_0..epoch_{epochs - 1}",
+                    "epochs are 0-indexed: name epochs from 0 to epochs-1 in the Evaluation Plan or Matrix",
+                )
+        if choice.said_last and max(chosen) != epochs - 1:
+            self.warn(
+                f"the plan says 'last epoch' but names epoch {max(chosen)}, while {row.name} "
+                f"trains for {epochs} epochs (last is epoch_{epochs - 1}): using {choice.describe()}"
+            )
+        return chosen
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warn(message)
+
+    def _base(self, row: RunRow) -> Run:
+        model_path = self.summary.models.get(normalize(row.model))
+        if not model_path:
+            raise InputError(
+                self.summary.path,
+                f"base run {row.name} uses model {row.model!r}, which has no path under Resources → Models",
+                f"add `- **{row.model}**: `/path/to/{row.model}`` under ### Models",
+            )
+        prompt = self._summary_or_common("prompt", self.summary.prompt, row)
+        system_prompt = self.summary.system_prompt
+        if system_prompt is None:
+            system_prompt = self.summary.eval_system_prompt
+        if system_prompt is None:
+            system_prompt = self._common(lambda s: s.system_prompt) or ""
+        conda_env = self.site.conda_env or self._common(lambda s: s.conda_env)
+        account = self.site.account or self._common(lambda s: s.account)
+        run = self._run(row, prompt, system_prompt, conda_env, account, None)
+        for task in self.summary.tasks:
+            evaluated, _ = self._choice(row, task)
+            if evaluated:
+                data_path = task.dataset or self._summary_or_common("data path", self.summary.dataset_path, row)
+                run.cells.append(self._cell(task, None, f"{task.name}_base.slurm", model_path, data_path))
+        return run
+
+    def _common(self, get):
+        """The value every fine-tuned run agrees on, or None."""
+        values = {get(setup) for setup in self.setups.values()}
+        return values.pop() if len(values) == 1 else None
+
+    def _summary_or_common(self, what: str, value: str | None, row: RunRow) -> str:
+        if value is not None:
+            return value
+        attribute = "prompt" if what == "prompt" else "data_path"
+        common = self._common(lambda s: getattr(s, attribute))
+        where = "Configuration → Training → Prompt" if what == "prompt" else "Resources → Dataset → Path"
+        if common is None:
+            raise InputError(
+                self.summary.path,
+                f"base run {row.name} needs a {what} and the summary has no {where}",
+                f"add {where} to experiment_summary.md",
+            )
+        self._warn_once(f"the summary has no {where}: base runs use the fine-tuned runs' {what} {common!r}")
+        return common
+
+    def _run(self, row: RunRow, prompt, system_prompt, conda_env, account, setup: FinetuneSetup | None) -> Run:
+        source = setup.path if setup else self.site.path or self.summary.path
+        conda_env = conda_env or self.site.conda_env
+        account = account or self.site.account
+        if self.needs_conda and not conda_env:
+            raise InputError(
+                source,
+                f"run {row.name} has no conda environment",
+                "add `conda_env:` to its setup_finetune.yaml or a Default conda environment to "
+                "claude.local.md, or answer env_setup without {conda_env}",
+            )
+        for what, value in (("account", account), ("partition", self.site.partition)):
+            if value and not _SLURM_WORD.match(value):
+                raise InputError(source, f"{what} {value!r} is not a valid SLURM {what} name", f"fix the {what}")
+        if "{input}" not in prompt:
+            self._warn_once(
+                f"the prompt of {row.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model"
+            )
+        if self.summary.eval_system_prompt is not None and self.summary.system_prompt is not None:
+            if self.summary.eval_system_prompt != self.summary.system_prompt:
+                self._warn_once(
+                    f"Configuration → Evaluation → System prompt {self.summary.eval_system_prompt!r} differs from "
+                    f"the Training one {self.summary.system_prompt!r}: the scripts use the Training one"
+                )
+        resources, warning = resources_for(row.model, self.summary.per_eval_minutes)
+        if warning:
+            self._warn_once(warning)
+        return Run(row.name, _run_dir(row), row.kind, row.model, conda_env, account,
+                   self.site.partition, resources, prompt, system_prompt)
+
+    def _cell(self, task: TaskRow, epoch: int | None, file: str, model_path: str, data_path: str) -> Cell:
+        _check_model_arg(self.summary.path, model_path)
+        return Cell(task.name, epoch, file, self._resolve(task.script), model_path, self._resolve(data_path))
+
+    def _resolve(self, path: str) -> str:
+        """Paths in the summary are relative to the experiment; the scripts run elsewhere."""
+        path = os.path.expanduser(path)
+        return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.dir, path))
+
+
+def _run_dir(run: RunRow) -> str:
+    if run.kind == BASE:
+        return run.name.removesuffix("_base") + "_base"
+    return run.name
+
+
+def _check_model_arg(source: Path, model_path: str) -> None:
+    """Refuse a model path that `inspect eval -M model_path=...` would not deliver as written.
+
+    inspect parses each -M value as YAML and splits the resulting string on commas, so a
+    path with a comma becomes a list and one with YAML syntax (": ", " #") is cut short.
+    """
+    try:
+        delivered = yaml.safe_load(model_path)
+    except yaml.YAMLError:
+        delivered = None
+    if delivered != model_path or "," in model_path:
+        raise InputError(
+            source,
+            f"model path {model_path!r} would reach inspect's -M model_path altered "
+            "(inspect reads -M values as YAML and splits them on commas)",
+            "move the checkpoints or model to a path without commas, ': ' or ' #'",
+        )

@@ -1,0 +1,38 @@
+"""Formatting helpers for the templates: quoting and the task-config JSON.
+
+They format what the plan holds and compute nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from .plan import CONDA_PLACEHOLDER
+
+
+def shell_quote(value: object) -> str:
+    """One bash word that stands for exactly `value`."""
+    return shlex.quote(str(value))
+
+
+def task_config(cell: dict, run: dict) -> str:
+    """The task arguments as a JSON object, one per line.
+
+    inspect reads a --task-config file as-is, while `-T key=value` values are parsed as YAML
+    and split on commas. JSON escapes every newline and control character, so no line of
+    this text can equal the heredoc's closing word.
+    """
+    arguments = {
+        "data_path": cell["data_path"],
+        "prompt": run["prompt"],
+        "system_prompt": run["system_prompt"],
+    }
+    return json.dumps(arguments, indent=2, ensure_ascii=False)
+
+
+def environment_setup(env_setup: str, conda_env: str | None) -> str:
+    """The env_setup answer with {conda_env} replaced by the run's quoted environment."""
+    if CONDA_PLACEHOLDER in env_setup and conda_env:
+        env_setup = env_setup.replace(CONDA_PLACEHOLDER, shell_quote(conda_env))
+    return env_setup.strip("\n")

@@ -1,0 +1,86 @@
+"""Values written after a label in a Markdown bullet: paths and quoted prompts.
+
+Prompts are written as double-quoted strings with backslash escapes
+(`"Capitalize the given word: {input}\\n"`), possibly followed by a remark
+(`"" (blank - must match training)`). They are decoded exactly as YAML decodes a
+double-quoted scalar, from the raw source, so backticks and asterisks inside stay literal.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+# Unquoted words people write for "no system prompt".
+_EMPTY_WORDS = {"", "-", "none", "(none)", "empty", "(empty)", "blank", "(blank)", "n/a"}
+
+
+class ValueSyntaxError(ValueError):
+    pass
+
+
+def _code_span(raw: str) -> tuple[str, str] | None:
+    """(content, rest) when `raw` starts with a code span, as CommonMark reads one."""
+    opening = re.match(r"`+", raw)
+    if not opening:
+        return None
+    ticks = opening.group()
+    end = raw.find(ticks, len(ticks))
+    if end < 0:
+        return None
+    content = raw[len(ticks) : end]
+    if len(content) > 1 and content[0] == content[-1] == " " and content.strip():
+        content = content[1:-1]
+    return content, raw[end + len(ticks) :]
+
+
+def _quoted_prefix(raw: str) -> str | None:
+    """The leading YAML-quoted string of `raw` (quotes included), if it starts with one."""
+    if raw.startswith('"'):
+        index = 1
+        while index < len(raw):
+            if raw[index] == "\\":
+                index += 2
+                continue
+            if raw[index] == '"':
+                return raw[: index + 1]
+            index += 1
+        raise ValueSyntaxError(f"the quoted string {raw!r} has no closing quote")
+    if raw.startswith("'"):
+        # In single quotes, '' is an escaped quote and nothing else is special.
+        match = re.match(r"'(?:[^']|'')*'", raw)
+        if not match:
+            raise ValueSyntaxError(f"the quoted string {raw!r} has no closing quote")
+        return match.group()
+    return None
+
+
+def text_value(raw: str) -> str:
+    """A prompt-like value: quoted strings decoded, unquoted text taken as written."""
+    raw = raw.strip()
+    span = _code_span(raw)
+    if span and _quoted_prefix(span[0].strip()) is not None:
+        raw = span[0].strip()
+    quoted = _quoted_prefix(raw)
+    if quoted is not None:
+        try:
+            return yaml.safe_load(quoted)
+        except yaml.YAMLError as error:
+            raise ValueSyntaxError(f"{quoted} is not a valid quoted string: {error}") from error
+    if raw.lower() in _EMPTY_WORDS:
+        return ""
+    return span[0] if span else raw
+
+
+def path_value(raw: str) -> str:
+    """A path: the first code span when there is one, else the text up to a remark."""
+    raw = raw.strip()
+    span = _code_span(raw)
+    if span:
+        return span[0].strip()
+    quoted = _quoted_prefix(raw)
+    if quoted is not None:
+        return text_value(quoted)
+    # "/data/x.json (verified)": paths in these files have no spaces; the rest is a remark.
+    return raw.split()[0] if raw else ""
