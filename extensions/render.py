@@ -36,3 +36,23 @@ def environment_setup(env_setup: str, conda_env: str | None) -> str:
     if CONDA_PLACEHOLDER in env_setup and conda_env:
         env_setup = env_setup.replace(CONDA_PLACEHOLDER, shell_quote(conda_env))
     return env_setup.strip("\n")
+
+
+def plan_table(plan: dict) -> str:
+    """The plan as a text table: one line per run and task, with its epochs and resources."""
+    rows = [("run", "task", "epochs", "resources")]
+    for run in plan["runs"]:
+        resources = run["resources"]
+        described = (
+            f"{resources['tier']}: {resources['mem']}, {resources['gpus']} GPU, "
+            f"{resources['cpus']} CPUs, {resources['time']}"
+            + (f", {resources['constraint']}" if resources["constraint"] else "")
+        )
+        epochs: dict[str, list[str]] = {}
+        for cell in run["cells"]:
+            epochs.setdefault(cell["task"], []).append("base" if cell["epoch"] is None else str(cell["epoch"]))
+        rows.extend((run["dir"], task, ",".join(chosen), described) for task, chosen in epochs.items())
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3] for row in rows
+    )

@@ -1,0 +1,209 @@
+"""The plan: which cells exist, with which values, and every refusal of bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from extensions.errors import InputError
+from extensions.plan import build_plan
+from tests.conftest import ROOT
+from tests.experiment import SITE, Experiment, Run, Task
+
+
+def plan_of(tmp_path: Path, experiment: Experiment, env_setup: str | None = None):
+    return build_plan(experiment.write(tmp_path / "exp"), env_setup)
+
+
+def cells(plan) -> list[str]:
+    return [f"{run.dir}/{cell.file}" for run in plan.runs for cell in run.cells]
+
+
+def test_example_plan(tmp_path):
+    experiment = tmp_path / "cap"
+    shutil.copytree(ROOT / "examples/cap_1B_lora", experiment)
+    plan = build_plan(experiment)
+    assert cells(plan) == [
+        "r8_lr1e-5/capitalization_epoch0.slurm",
+        "r8_lr1e-5/capitalization_epoch1.slurm",
+        "r8_lr1e-5/capitalization_6L_epoch1.slurm",
+        "r16_lr1e-5/capitalization_epoch0.slurm",
+        "r16_lr1e-5/capitalization_epoch1.slurm",
+        "r16_lr1e-5/capitalization_6L_epoch1.slurm",
+        "Llama-3.2-1B-Instruct_base/capitalization_base.slurm",
+        "Llama-3.2-1B-Instruct_base/capitalization_6L_base.slurm",
+    ]
+    r8, _, base = plan.runs
+    assert r8.cells[1].model_path == "/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1"
+    assert r8.cells[2].data_path.endswith("/words_6L_80P_1000.json")  # the task's own dataset
+    assert r8.cells[0].script == str(experiment / "cap_task.py")  # relative to the experiment
+    assert base.cells[0].model_path == "/scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct"
+    assert base.cells[0].data_path.endswith("/words_5L_80P_1000.json")
+    assert (base.prompt, base.system_prompt) == ("Capitalize the given word: {input}\n", "")
+    assert r8.resources == {"tier": "1B", "mem": "32G", "gpus": 1, "constraint": "", "cpus": 4, "time": "0:40:00"}
+    assert (r8.account, r8.conda_env) == ("msalganik", "cruijff")
+    assert plan.warnings == []
+
+
+@pytest.mark.parametrize(
+    "name,directory",
+    [("Llama-3.2-1B-Instruct_base", "Llama-3.2-1B-Instruct_base"), ("Llama-3.2-1B-Instruct", "Llama-3.2-1B-Instruct_base")],
+)
+def test_base_run_directory_never_doubles_the_suffix(tmp_path, name, directory):
+    plan = plan_of(tmp_path, Experiment(runs=[Run(name, kind="Control")], site=SITE))
+    assert cells(plan) == [f"{directory}/capitalization_base.slurm"]
+
+
+def test_text_plan_epochs_apply_to_every_run_by_its_own_epoch_count(tmp_path):
+    experiment = Experiment(
+        runs=[Run("a", epochs=1), Run("b", epochs=3)], plan_text="Evaluate every epoch of each run."
+    )
+    assert cells(plan_of(tmp_path, experiment)) == [
+        "a/capitalization_epoch0.slurm",
+        "b/capitalization_epoch0.slurm",
+        "b/capitalization_epoch1.slurm",
+        "b/capitalization_epoch2.slurm",
+    ]
+
+
+def test_matrix_overrides_the_text_per_run(tmp_path):
+    experiment = Experiment(
+        runs=[Run("a", epochs=3), Run("b", epochs=3), Run("c", epochs=3), Run("m_base", kind="Base")],
+        tasks=[Task("t1"), Task("t2")],
+        plan_text="Evaluate the last epoch.",
+        matrix=[
+            ["a", "✓ epoch 0,2", "-"],
+            ["b", "✓", "✗"],
+            ["c", "", "✓ epochs 0-1"],
+            ["m_base", "✓", ""],
+        ],
+    )
+    experiment.matrix = [row + [""] for row in experiment.matrix]
+    assert cells(plan_of(tmp_path, experiment)) == [
+        "a/t1_epoch0.slurm",
+        "a/t1_epoch2.slurm",
+        "b/t1_epoch2.slurm",
+        "c/t2_epoch0.slurm",
+        "c/t2_epoch1.slurm",
+        "m_base/t1_base.slurm",
+    ]
+
+
+def test_generalization_dataset_is_used_for_every_run(tmp_path):
+    experiment = Experiment(
+        runs=[Run("a"), Run("x_base", kind="Base")],
+        tasks=[Task("t1"), Task("t2", dataset="`/data/other/words_6L.json`")],
+    )
+    plan = plan_of(tmp_path, experiment)
+    data = {f"{run.dir}/{c.task}": c.data_path for run in plan.runs for c in run.cells}
+    assert data == {
+        "a/t1": "/scratch/data/capitalization/words_5L_80P_1000.json",
+        "a/t2": "/data/other/words_6L.json",
+        "x_base/t1": "/scratch/data/capitalization/words_5L_80P_1000.json",
+        "x_base/t2": "/data/other/words_6L.json",
+    }
+
+
+def test_70b_runs_get_four_gpus(tmp_path):
+    model = "Llama-3.3-70B-Instruct"
+    experiment = Experiment(runs=[Run("big", model=model)], models={model: "/m/70b"}, per_eval_time="~45 minutes")
+    (run,) = plan_of(tmp_path, experiment).runs
+    assert run.resources == {"tier": "70B", "mem": "256G", "gpus": 4, "constraint": "gpu80", "cpus": 8, "time": "1:30:00"}
+
+
+def test_account_and_conda_env_precedence(tmp_path):
+    site = SITE.replace("`mylab`", "`sitelab`").replace("`cruijff`", "`siteenv`")
+    experiment = Experiment(
+        runs=[Run("own", account="runlab", conda_env="runenv"), Run("none", account=None, conda_env=None), Run("b_base", kind="Base")],
+        site=site,
+    )
+    plan = plan_of(tmp_path, experiment)
+    assert [(r.dir, r.account, r.conda_env) for r in plan.runs] == [
+        ("own", "runlab", "runenv"),
+        ("none", "sitelab", "siteenv"),
+        ("b_base", "sitelab", "siteenv"),
+    ]
+
+
+def test_no_site_file_base_runs_share_what_the_fine_tuned_runs_agree_on(tmp_path):
+    experiment = Experiment(runs=[Run("a", account="lab"), Run("b", account="lab"), Run("b_base", kind="Base")])
+    plan = plan_of(tmp_path, experiment)
+    assert [(r.account, r.conda_env) for r in plan.runs] == [("lab", "cruijff")] * 3
+
+
+def test_no_account_anywhere_means_none(tmp_path):
+    (run,) = plan_of(tmp_path, Experiment()).runs
+    assert run.account is None
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "-rf", ".hidden", "a b", "."])
+def test_unsafe_run_names_are_refused(tmp_path, name):
+    with pytest.raises(InputError, match="not one safe path component") as error:
+        plan_of(tmp_path, Experiment(runs=[Run(name, write_setup=False)]))
+    assert repr(name) in str(error.value)
+
+
+def test_empty_run_name_is_refused(tmp_path):
+    with pytest.raises(InputError, match="''"):
+        plan_of(tmp_path, Experiment(runs=[Run("", write_setup=False)]))
+
+
+def test_epoch_outside_the_training_is_refused(tmp_path):
+    experiment = Experiment(runs=[Run("a", epochs=2)], plan_text="Evaluate epochs 0 and 2.")
+    with pytest.raises(InputError, match=r"epoch 2 of run a .* outside 0..1") as error:
+        plan_of(tmp_path, experiment)
+    assert "0-indexed" in str(error.value)
+
+
+def test_fine_tuned_run_without_setup_file(tmp_path):
+    with pytest.raises(InputError, match=r"a/setup_finetune.yaml: setup_finetune.yaml not found"):
+        plan_of(tmp_path, Experiment(runs=[Run("a", write_setup=False)]))
+
+
+def test_base_model_without_a_path(tmp_path):
+    experiment = Experiment(runs=[Run("q_base", kind="Base", model="Qwen2.5-0.5B")])
+    with pytest.raises(InputError, match=r"'Qwen2.5-0.5B', which has no path under Resources → Models"):
+        plan_of(tmp_path, experiment)
+
+
+def test_missing_conda_env_is_refused_only_when_the_setup_uses_it(tmp_path):
+    experiment = Experiment(runs=[Run("a", conda_env=None)])
+    with pytest.raises(InputError, match="run a has no conda environment"):
+        plan_of(tmp_path, experiment)
+    plan = build_plan(tmp_path / "exp", "source /opt/venv/bin/activate")
+    assert plan.runs[0].conda_env is None
+
+
+@pytest.mark.parametrize("output_dir_base", ["/ck,outputs/", "/ck: out/", "/ck #1/"])
+def test_model_paths_that_inspect_would_alter_are_refused(tmp_path, output_dir_base):
+    with pytest.raises(InputError, match="would reach inspect's -M model_path altered"):
+        plan_of(tmp_path, Experiment(runs=[Run("a", output_dir_base=output_dir_base)]))
+
+
+def test_warnings(tmp_path):
+    experiment = Experiment(
+        runs=[Run("a", prompt="Answer: {input}"), Run("b", prompt="no placeholder")],
+        eval_system_prompt="You are helpful.",
+    )
+    warnings = "\n".join(plan_of(tmp_path, experiment).warnings)
+    assert "Evaluation → System prompt 'You are helpful.' differs from the Training one ''" in warnings
+    assert "the prompt of b ('no placeholder') has no {input}" in warnings
+    assert "a/setup_finetune.yaml: prompt 'Answer: {input}' differs from the summary's Training prompt" in warnings
+
+
+def test_model_disagreement_warns(tmp_path):
+    experiment = Experiment(runs=[Run("a")])
+    directory = experiment.write(tmp_path / "exp")
+    setup = directory / "a" / "setup_finetune.yaml"
+    setup.write_text(setup.read_text().replace("torchtune_model_name: Llama-3.2-1B-Instruct", "torchtune_model_name: Llama-3.1-8B-Instruct"))
+    warnings = build_plan(directory).warnings
+    assert any("torchtune_model_name is 'Llama-3.1-8B-Instruct' but All Runs says 'Llama-3.2-1B-Instruct'" in w for w in warnings)
+
+
+def test_tasks_left_out_of_the_plan_text_are_not_evaluated_with_a_warning(tmp_path):
+    experiment = Experiment(tasks=[Task("t1"), Task("t2")], plan_text="Evaluate t1 on the last epoch.")
+    plan = plan_of(tmp_path, experiment)
+    assert cells(plan) == ["r8_lr1e-5/t1_epoch0.slurm"]
+    assert any("names t1 but not t2" in w for w in plan.warnings)

@@ -1,0 +1,116 @@
+"""The rendered tree of real `copier copy` runs: files, modes, golden scripts, shellcheck."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_copier, scripts
+from tests.experiment import SITE, Experiment, Run, Task
+
+GOLDEN = Path(__file__).parent / "golden"
+# Scripts hold the experiment's absolute path, so golden renders happen at a fixed one.
+FIXED = Path("/tmp/copier-inspect-slurm-golden")
+BIG = "Llama-3.3-70B-Instruct"
+
+
+def render_at_fixed_path(name: str, source: Path) -> Path:
+    destination = FIXED / name
+    shutil.rmtree(destination, ignore_errors=True)
+    shutil.copytree(source, destination)
+    result = run_copier("copy", "--trust", "--defaults", "--quiet", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    return destination
+
+
+@pytest.fixture(scope="module")
+def example() -> Path:
+    return render_at_fixed_path("cap_1B_lora", ROOT / "examples/cap_1B_lora")
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    experiment = Experiment(
+        runs=[Run("r32_lr1e-4", model=BIG, epochs=2, account="biglab", system_prompt="You are terse."),
+              Run(f"{BIG}_base", model=BIG, kind="Base")],
+        models={BIG: "/scratch/models/Llama-3.3-70B-Instruct"},
+        tasks=[Task("capitalization"), Task("capitalization_6L", dataset="`/scratch/data/words_6L.json`")],
+        plan_text="Evaluate every epoch.",
+        training_system_prompt="You are terse.",
+        eval_system_prompt="You are terse.",
+        per_eval_time="~50 minutes",
+        site=SITE,
+    )
+    return render_at_fixed_path("big_70B", experiment.write(tmp_path_factory.mktemp("big")))
+
+
+def test_example_tree(example):
+    assert [str(p.relative_to(example)) for p in scripts(example)] == [
+        "Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm",
+        "Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm",
+        "r16_lr1e-5/eval/capitalization_6L_epoch1.slurm",
+        "r16_lr1e-5/eval/capitalization_epoch0.slurm",
+        "r16_lr1e-5/eval/capitalization_epoch1.slurm",
+        "r8_lr1e-5/eval/capitalization_6L_epoch1.slurm",
+        "r8_lr1e-5/eval/capitalization_epoch0.slurm",
+        "r8_lr1e-5/eval/capitalization_epoch1.slurm",
+    ]
+    for script in scripts(example):
+        assert os.access(script, os.X_OK), script
+    for run in ("r8_lr1e-5", "r16_lr1e-5", "Llama-3.2-1B-Instruct_base"):
+        assert (example / run / "eval" / "logs").is_dir()
+    assert (example / ".copier-answers.yml").is_file()
+
+
+GOLDEN_SCRIPTS = [
+    ("cap_1B_lora", "r8_lr1e-5/eval/capitalization_epoch0.slurm"),
+    ("cap_1B_lora", "r16_lr1e-5/eval/capitalization_6L_epoch1.slurm"),
+    ("cap_1B_lora", "Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm"),
+    ("big_70B", "r32_lr1e-4/eval/capitalization_epoch1.slurm"),
+    ("big_70B", f"{BIG}_base/eval/capitalization_6L_base.slurm"),
+]
+
+
+@pytest.mark.parametrize("experiment,script", GOLDEN_SCRIPTS)
+def test_golden_scripts(request, example, big, experiment, script):
+    """Byte-for-byte; after a deliberate change, GOLDEN_UPDATE=1 rewrites them for review."""
+    rendered = (FIXED / experiment / script).read_bytes()
+    golden = GOLDEN / experiment / script
+    if os.environ.get("GOLDEN_UPDATE"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(rendered)
+    assert rendered.decode() == golden.read_text()
+
+
+def shellcheck(paths: list[Path]) -> subprocess.CompletedProcess:
+    executable = Path(sys.executable).parent / "shellcheck"
+    return subprocess.run([str(executable), "--shell=bash", *map(str, paths)], capture_output=True, text=True)
+
+
+def test_every_script_passes_shellcheck(example, big):
+    paths = scripts(example) + scripts(big)
+    assert len(paths) == 8 + 6
+    result = shellcheck(paths)
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_can_fail(tmp_path):
+    bad = tmp_path / "bad.slurm"
+    bad.write_text("#!/bin/bash\ncd $DIR\n")
+    assert shellcheck([bad]).returncode != 0
+
+
+def test_after_copy_message_shows_the_plan_and_how_to_submit(tmp_path):
+    destination = tmp_path / "cap"
+    shutil.copytree(ROOT / "examples/cap_1B_lora", destination)
+    result = run_copier("copy", "--trust", "--defaults", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    message = result.stdout + result.stderr
+    assert "r8_lr1e-5" in message and "capitalization_6L" in message
+    assert "0,1" in message and "1B: 32G, 1 GPU, 4 CPUs, 0:40:00" in message
+    assert "sbatch" in message
