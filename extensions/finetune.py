@@ -48,7 +48,8 @@ def read_finetune_setup(path: Path) -> FinetuneSetup:
         raise InputError(path, f"not valid YAML: {error}", "fix the YAML syntax") from None
     if not isinstance(data, dict):
         raise InputError(path, "is not a mapping of settings", "write `key: value` lines")
-    missing = [key for key in _REQUIRED if data.get(key) in (None, "")]
+    # An empty prompt is a choice (and gets a warning); an empty path is not.
+    missing = [key for key in _REQUIRED if data.get(key) is None or (key != "prompt" and data[key] == "")]
     if missing:
         raise InputError(path, f"missing {', '.join(missing)}", f"add {missing[0]}: to the file")
 

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def render(copie, tmp_path):
     """render(experiment, **answers) -> the rendered experiment directory.
 
-    pytest-copie renders into a fresh directory; its parent_result pre-fills that directory
-    with the experiment's input files, as a user's experiment directory holds them.
+    pytest-copie renders into a fresh directory; a child Copie with a parent_result
+    pre-fills that directory with the experiment's input files, as a user's experiment
+    directory holds them.
     """
     counter = iter(range(1000))
 
@@ -30,8 +31,8 @@ def render(copie, tmp_path):
         source = experiment
         if isinstance(experiment, Experiment):
             source = experiment.write(tmp_path / f"inputs{next(counter)}")
-        copie.parent_result = Result(project_dir=Path(source))
-        result = copie.copy(extra_answers=answers)
+        child = copie(parent_result=Result(project_dir=Path(source)), child_tpl=ROOT)
+        result = child.copy(extra_answers=answers)
         if result.exception is not None:
             raise result.exception
         return result.project_dir

@@ -1,0 +1,158 @@
+"""Every data path, prompt and system prompt reaches the task function exactly.
+
+Each generated script runs under real bash with `inspect`, `module` and `conda` replaced by
+recorders; the recorded argv and task-config file are decoded with inspect's own parser,
+`inspect_ai._cli.util.parse_cli_config`, which is what `inspect eval` hands the task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from inspect_ai._cli.util import parse_cli_config
+
+from tests.conftest import run_script, scripts
+from tests.experiment import SITE, Experiment, Run
+
+NASTY = [
+    "{input}",
+    "Capitalize the given word: {input}\n",
+    "Question: {input}, answer yes or no",
+    "",
+    "true",
+    "123",
+    "null",
+    "~",
+    'say "hi" to {input}',
+    "it's {input}",
+    "$(touch PWNED) `touch PWNED` ${HOME} $HOME $1 !! * ?",
+    "back\\slash, \\n not a newline, \\\\ two",
+    "  leading and trailing spaces  ",
+    "line one\nline two\n\nTASK_ARGS\nTASK_ARGS",
+    "tab\there\r\nwindows line",
+    "{\"json\": [1, 2], \"k\": {input}}",
+    "- a list item",
+    "key: value # not a comment",
+    "&anchor *alias !tag %directive @at | > '",
+    "unicode é 中文 🙂 \u0085 NEL \u2028 LS",
+]
+
+
+def experiment_with(tmp_path: Path, values: list[str], base_prompt: str, base_system: str) -> Experiment:
+    checkpoints = tmp_path / "ck out, with $dollar 'quote'"
+    base_model = tmp_path / "models" / "Llama 3.2 $1B 'base'"
+    base_model.mkdir(parents=True)
+    runs = [
+        Run(
+            f"run{index}",
+            prompt=value,
+            system_prompt=values[(index + 1) % len(values)],
+            input_dir_base=f"/data/{value.splitlines()[0] if value.strip() else 'x'}/",
+            output_dir_base=str(tmp_path / "checkpoints"),
+        )
+        for index, value in enumerate(values)
+    ]
+    for run in runs:
+        (tmp_path / "checkpoints" / f"ck-out-{run.name}" / "epoch_0").mkdir(parents=True)
+    return Experiment(
+        runs=[*runs, Run("Llama-3.2-1B-Instruct_base", kind="Control")],
+        models={"Llama-3.2-1B-Instruct": str(base_model)},
+        dataset_path="/data/base set/it's $HOME.json",
+        training_prompt=base_prompt,
+        training_system_prompt=base_system,
+        eval_system_prompt=base_system,
+        site=SITE,
+    ), checkpoints
+
+
+def delivered(record: dict, tmp_path: Path) -> tuple[dict, dict]:
+    """(task args, model args) exactly as `inspect eval` would hand them over."""
+    argv = record["argv"]
+    config = tmp_path / "delivered-task-config.json"
+    config.write_text(record["task_config"], encoding="utf-8")
+    t_args = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-T"]
+    m_args = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-M"]
+    return parse_cli_config(t_args, str(config)), parse_cli_config(m_args, None)
+
+
+def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_path: Path) -> None:
+    expected_runs = {run.name: run for run in experiment.runs}
+    rendered = scripts(directory)
+    assert len(rendered) == len(experiment.runs)
+    for script in rendered:
+        result, records = run_script(script, recorders)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().endswith("Evaluation complete")
+        (record,) = records
+        task_args, model_args = delivered(record, tmp_path)
+        run = expected_runs[script.parent.parent.name]  # the tests' base runs end in _base
+        if run.kind == "Fine-tuned":
+            expected = {
+                "data_path": f"{run.input_dir_base}{run.dataset_label}{run.dataset_ext}",
+                "prompt": run.prompt,
+                "system_prompt": run.system_prompt,
+            }
+            model_path = f"{run.output_dir_base}/ck-out-{run.name}/epoch_0"
+        else:
+            expected = {
+                "data_path": experiment.dataset_path,
+                "prompt": experiment.training_prompt,
+                "system_prompt": experiment.training_system_prompt,
+            }
+            model_path = experiment.models["Llama-3.2-1B-Instruct"]
+        assert task_args == expected, script
+        assert model_args == {"model_path": model_path}
+        assert record["cwd"] == str(script.parent)
+        assert record["hf_hub_offline"] == "1"
+        assert record["argv"][:2] == ["eval", f"/scratch/tasks/cap_task.py@capitalization"]
+    assert not list(directory.rglob("PWNED")), "a value was executed by bash"
+
+
+def test_nasty_values_arrive_exactly(render, recorders, tmp_path):
+    experiment, _ = experiment_with(tmp_path, NASTY, NASTY[15], NASTY[13])
+    directory = render(experiment)
+    check_every_script(directory, experiment, recorders, tmp_path)
+
+
+@pytest.mark.parametrize("value", NASTY, ids=range(len(NASTY)))
+def test_base_prompts_from_the_summary_arrive_exactly(render, recorders, tmp_path, value):
+    experiment, _ = experiment_with(tmp_path, ["{input}"], value, value)
+    check_every_script(render(experiment), experiment, recorders, tmp_path)
+
+
+def test_environment_lines_run_with_the_runs_conda_env(render, recorders, tmp_path):
+    experiment, _ = experiment_with(tmp_path, ["{input}"], "{input}", "")
+    experiment.runs[0].conda_env = "env with space"
+    directory = render(experiment)
+    for script in scripts(directory):
+        run_script(script, recorders)
+    log = (recorders[1] / "environment.log").read_text().splitlines()
+    assert log == [
+        "module load anaconda3/2025.6",
+        "conda activate cruijff",  # the base run: the site's default environment
+        "module load anaconda3/2025.6",
+        "conda activate env with space",
+    ]
+
+
+def test_a_missing_checkpoint_stops_the_script_before_inspect(render, recorders, tmp_path):
+    experiment = Experiment(runs=[Run("r1", output_dir_base=str(tmp_path / "not-yet"))])
+    (script,) = scripts(render(experiment))
+    result, records = run_script(script, recorders)
+    assert result.returncode == 1
+    assert f"{tmp_path}/not-yet/ck-out-r1/epoch_0 does not exist" in result.stderr
+    assert records == []
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(_TEXT, min_size=2, max_size=4), base_prompt=_TEXT, base_system=_TEXT)
+def test_generated_values_arrive_exactly(render, recorders, tmp_path_factory, values, base_prompt, base_system):
+    tmp_path = tmp_path_factory.mktemp("generated")
+    experiment, _ = experiment_with(tmp_path, values, base_prompt, base_system)
+    check_every_script(render(experiment), experiment, recorders, tmp_path)
