@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
-from .render import environment_setup, plan_table, shell_quote, task_config
+from .render import plan_table, shell_quote, task_config, with_conda_env
 from .site import SITE_FILE, find_site_file, read_site
 
 
@@ -77,7 +77,7 @@ GLOBALS = {
 FILTERS = {
     "shell_quote": shell_quote,
     "task_config": task_config,
-    "environment_setup": environment_setup,
+    "with_conda_env": with_conda_env,
     "plan_table": plan_table,
 }
 __all__ = ["GLOBALS", "FILTERS", "InputError", "SITE_FILE"]

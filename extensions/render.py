@@ -31,7 +31,7 @@ def task_config(cell: dict, run: dict) -> str:
     return json.dumps(arguments, indent=2, ensure_ascii=False)
 
 
-def environment_setup(env_setup: str, conda_env: str | None) -> str:
+def with_conda_env(env_setup: str, conda_env: str | None) -> str:
     """The env_setup answer with {conda_env} replaced by the run's quoted environment."""
     if CONDA_PLACEHOLDER in env_setup and conda_env:
         env_setup = env_setup.replace(CONDA_PLACEHOLDER, shell_quote(conda_env))
