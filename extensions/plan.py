@@ -37,7 +37,7 @@ _SLURM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 class Cell:
     task: str
     epoch: int | None  # None for a base-model cell
-    file: str  # the script's file name
+    name: str  # "{task}_epoch{N}" or "{task}_base": the script's file name without .slurm
     script: str  # the inspect task file
     model_path: str
     data_path: str
@@ -222,7 +222,7 @@ class _Builder:
                 continue
             for epoch in self._epochs(row, task, choice, epochs, setup.path):
                 run.cells.append(
-                    self._cell(task, epoch, f"{task.name}_epoch{epoch}.slurm",
+                    self._cell(task, epoch, f"{task.name}_epoch{epoch}",
                                setup.checkpoint(row.name, epoch), task.dataset or setup.data_path)
                 )
         return run
@@ -274,7 +274,7 @@ class _Builder:
             evaluated, _ = self._choice(row, task)
             if evaluated:
                 data_path = task.dataset or self._summary_or_common("data path", self.summary.dataset_path, row)
-                run.cells.append(self._cell(task, None, f"{task.name}_base.slurm", model_path, data_path))
+                run.cells.append(self._cell(task, None, f"{task.name}_base", model_path, data_path))
         return run
 
     def _common(self, get):
@@ -327,9 +327,9 @@ class _Builder:
         return Run(row.name, _run_dir(row), row.kind, row.model, conda_env, account,
                    self.site.partition, resources, prompt, system_prompt)
 
-    def _cell(self, task: TaskRow, epoch: int | None, file: str, model_path: str, data_path: str) -> Cell:
+    def _cell(self, task: TaskRow, epoch: int | None, name: str, model_path: str, data_path: str) -> Cell:
         _check_model_arg(self.summary.path, model_path)
-        return Cell(task.name, epoch, file, self._resolve(task.script), model_path, self._resolve(data_path))
+        return Cell(task.name, epoch, name, self._resolve(task.script), model_path, self._resolve(data_path))
 
     def _resolve(self, path: str) -> str:
         """Paths in the summary are relative to the experiment; the scripts run elsewhere."""

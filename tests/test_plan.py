@@ -18,7 +18,7 @@ def plan_of(tmp_path: Path, experiment: Experiment, env_setup: str | None = None
 
 
 def cells(plan) -> list[str]:
-    return [f"{run.dir}/{cell.file}" for run in plan.runs for cell in run.cells]
+    return [f"{run.dir}/{cell.name}.slurm" for run in plan.runs for cell in run.cells]
 
 
 def test_example_plan(tmp_path):

@@ -60,7 +60,7 @@ def test_example_tree(example):
         "r8_lr1e-5/eval/capitalization_epoch0.slurm",
         "r8_lr1e-5/eval/capitalization_epoch1.slurm",
     ]
-    for script in scripts(example):
+    for script in [*scripts(example), example / "submit_evals.sh"]:
         assert os.access(script, os.X_OK), script
     for run in ("r8_lr1e-5", "r16_lr1e-5", "Llama-3.2-1B-Instruct_base"):
         assert (example / run / "eval" / "logs").is_dir()
@@ -69,6 +69,7 @@ def test_example_tree(example):
 
 GOLDEN_SCRIPTS = [
     ("cap_1B_lora", "r8_lr1e-5/eval/capitalization_epoch0.slurm"),
+    ("cap_1B_lora", "submit_evals.sh"),
     ("cap_1B_lora", "r16_lr1e-5/eval/capitalization_6L_epoch1.slurm"),
     ("cap_1B_lora", "Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm"),
     ("big_70B", "r32_lr1e-4/eval/capitalization_epoch1.slurm"),
@@ -93,8 +94,8 @@ def shellcheck(paths: list[Path]) -> subprocess.CompletedProcess:
 
 
 def test_every_script_passes_shellcheck(example, big):
-    paths = scripts(example) + scripts(big)
-    assert len(paths) == 8 + 6
+    paths = scripts(example) + scripts(big) + [example / "submit_evals.sh", big / "submit_evals.sh"]
+    assert len(paths) == 8 + 6 + 2
     result = shellcheck(paths)
     assert result.returncode == 0, result.stdout
 
@@ -113,4 +114,4 @@ def test_after_copy_message_shows_the_plan_and_how_to_submit(tmp_path):
     message = result.stdout + result.stderr
     assert "r8_lr1e-5" in message and "capitalization_6L" in message
     assert "0,1" in message and "1B: 32G, 1 GPU, 4 CPUs, 0:40:00" in message
-    assert "sbatch" in message
+    assert "submit_evals.sh" in message

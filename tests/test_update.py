@@ -54,7 +54,7 @@ def template(tmp_path) -> Path:
 
 SCRIPT = (
     "template/{% yield run from plan.runs %}{{ run.dir }}{% endyield %}/eval/"
-    "{% yield cell from run.cells %}{{ cell.file }}{% endyield %}.jinja"
+    "{% yield cell from run.cells %}{{ cell.name }}.slurm{% endyield %}.jinja"
 )
 
 
