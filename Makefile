@@ -30,7 +30,7 @@ demo: $(VENV)/.installed-test
 	rm -rf $(DEMO_DIR)
 	mkdir -p $(dir $(DEMO_DIR))
 	cp -r examples/cap_1B_lora $(DEMO_DIR)
-	$(VENV)/bin/copier copy --trust --defaults --quiet . $(DEMO_DIR)
+	$(VENV)/bin/copier copy --trust --defaults --quiet --vcs-ref HEAD $(CURDIR) $(DEMO_DIR)
 	@echo
 	@find $(DEMO_DIR) -path '*/eval/*' -o -name '*.sh' | sort
 	@echo

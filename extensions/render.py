@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import shlex
 
+import yaml
+
 from .plan import CONDA_PLACEHOLDER
 
 
@@ -55,4 +57,29 @@ def plan_table(plan: dict) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3] for row in rows
+    )
+
+
+class _AnswersDumper(yaml.SafeDumper):
+    """YAML for the answers file that reads back exactly.
+
+    PyYAML writes NEL, LS and PS (U+0085, U+2028, U+2029) raw inside plain and single-quoted
+    scalars, and reads them back as line breaks (folded to spaces): a prompt holding one
+    would change on `copier update`. Strings holding one are written double-quoted, where
+    they are escaped.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_AnswersDumper.add_representer(str, _represent_str)
+
+
+def answers_yaml(answers: dict) -> str:
+    """The answers file's body: like Copier's to_nice_yaml, but exact for every string."""
+    return yaml.dump(
+        answers, Dumper=_AnswersDumper, indent=4, allow_unicode=True, default_flow_style=False, width=120
     )

@@ -45,7 +45,11 @@ def scripts(directory: Path) -> list[Path]:
 
 
 def run_copier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The real `copier` command line, as a user types it."""
+    """The real `copier` command line, as a user types it.
+
+    Tests copy from this checkout with `--vcs-ref HEAD`: without it Copier would take the
+    newest release tag, not the code under test (uncommitted changes included).
+    """
     return subprocess.run(
         [str(Path(sys.executable).parent / "copier"), *args],
         cwd=cwd,

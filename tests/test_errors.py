@@ -82,7 +82,7 @@ def test_bad_input_fails_before_writing_anything(tmp_path, case):
     shutil.copytree(EXAMPLE, destination)
     break_it(destination)
     before = snapshot(destination)
-    result = run_copier("copy", "--trust", "--defaults", str(ROOT), str(destination))
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 1
     for text in expected:
         assert text in result.stderr, result.stderr
@@ -91,7 +91,7 @@ def test_bad_input_fails_before_writing_anything(tmp_path, case):
 
 
 def test_a_missing_destination_is_not_created(tmp_path):
-    result = run_copier("copy", "--trust", "--defaults", str(ROOT), str(tmp_path / "nowhere"))
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(tmp_path / "nowhere"))
     assert result.returncode == 1
     assert "experiment_summary.md not found" in result.stderr
     assert not (tmp_path / "nowhere").exists()
@@ -100,7 +100,7 @@ def test_a_missing_destination_is_not_created(tmp_path):
 def test_without_trust_copier_refuses_the_extensions(tmp_path):
     destination = tmp_path / "experiment"
     shutil.copytree(EXAMPLE, destination)
-    result = run_copier("copy", "--defaults", str(ROOT), str(destination))
+    result = run_copier("copy", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 4
     assert "jinja_extensions" in result.stderr
 
@@ -109,7 +109,7 @@ def test_warnings_go_to_stderr(tmp_path):
     destination = tmp_path / "experiment"
     shutil.copytree(EXAMPLE, destination)
     edit(destination / "experiment_summary.md", '- **System prompt**: "" (must match training)', '- **System prompt**: "Be brief."')
-    result = run_copier("copy", "--trust", "--defaults", "--quiet", str(ROOT), str(destination))
+    result = run_copier("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 0
     assert "warning: Configuration → Evaluation → System prompt 'Be brief.' differs" in result.stderr
     assert "warning" not in result.stdout

@@ -23,7 +23,7 @@ def render_at_fixed_path(name: str, source: Path) -> Path:
     destination = FIXED / name
     shutil.rmtree(destination, ignore_errors=True)
     shutil.copytree(source, destination)
-    result = run_copier("copy", "--trust", "--defaults", "--quiet", str(ROOT), str(destination))
+    result = run_copier("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 0, result.stderr
     return destination
 
@@ -109,7 +109,7 @@ def test_shellcheck_can_fail(tmp_path):
 def test_after_copy_message_shows_the_plan_and_how_to_submit(tmp_path):
     destination = tmp_path / "cap"
     shutil.copytree(ROOT / "examples/cap_1B_lora", destination)
-    result = run_copier("copy", "--trust", "--defaults", str(ROOT), str(destination))
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 0, result.stderr
     message = result.stdout + result.stderr
     assert "r8_lr1e-5" in message and "capitalization_6L" in message

@@ -98,7 +98,7 @@ def answers(directory: Path) -> dict:
 def experiment() -> Experiment:
     return Experiment(
         runs=[
-            Run("r8", epochs=2, prompt="Q: {input}, answer: yes/no\n", system_prompt='Say "ok" $HOME'),
+            Run("r8", epochs=2, prompt="Q: {input}, answer: yes/no\n\x85next\u2028", system_prompt='Say "ok" $HOME'),
             Run("r16", epochs=2),
             Run("Llama-3.2-1B-Instruct_base", kind="Control"),
         ],
