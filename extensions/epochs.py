@@ -81,4 +81,6 @@ def read_matrix_cell(text: str) -> tuple[bool, EpochChoice | None]:
     if text.strip().lower() in _NOT_EVALUATED:
         return False, None
     rest = _TICKS.sub("", text)
+    if re.fullmatch(r"[\d\s,&–-]+(?:and[\d\s,&–-]+)*", rest.strip()):
+        rest = "epochs " + rest  # "✓ 0,2": in a matrix cell, bare numbers are epochs
     return True, read_epochs(rest)

@@ -72,6 +72,8 @@ def read_finetune_setup(path: Path) -> FinetuneSetup:
     if extension and not extension.startswith("."):
         extension = "." + extension
     epochs = data.get("epochs")
+    if isinstance(epochs, str) and epochs.strip().isdigit():
+        epochs = int(epochs)
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
         raise InputError(path, f"epochs is {epochs!r}", "write the number of training epochs, e.g. epochs: 2")
     return FinetuneSetup(

@@ -253,8 +253,21 @@ class _Builder:
         if message not in self.warnings:
             self.warn(message)
 
+    def _model_path(self, model: str) -> str | None:
+        """The path listed under Resources → Models for a model name.
+
+        The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
+        for "Llama-3.2-1B (base)"): a listed name contained in the other, or the other way
+        round, counts when only one does.
+        """
+        wanted = normalize(model)
+        if wanted in self.summary.models:
+            return self.summary.models[wanted]
+        close = [path for name, path in self.summary.models.items() if name in wanted or wanted in name]
+        return close[0] if len(close) == 1 else None
+
     def _base(self, row: RunRow) -> Run:
-        model_path = self.summary.models.get(normalize(row.model))
+        model_path = self._model_path(row.model)
         if not model_path:
             raise InputError(
                 self.summary.path,

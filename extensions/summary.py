@@ -12,15 +12,9 @@ from .values import ValueSyntaxError, path_value, text_value
 
 FINE_TUNED = "fine-tuned"
 BASE = "base"
-_KINDS = {
-    "fine-tuned": FINE_TUNED,
-    "finetuned": FINE_TUNED,
-    "fine tuned": FINE_TUNED,
-    "fine-tune": FINE_TUNED,
-    "control": BASE,
-    "base": BASE,
-    "base model": BASE,
-}
+# "Fine-tuned", "fine tuned (LoRA)", "Finetune"; "Control", "Base", "base model (control)".
+_FINE_TUNED_TYPE = re.compile(r"\bfine[\s-]?tun")
+_BASE_TYPE = re.compile(r"\b(control|base)\b")
 # A Dataset cell that means "the training dataset".
 _SAME_DATASET = re.compile(r"^(|-|same|same as training|training|train|default)$")
 _DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".tsv")
@@ -136,16 +130,23 @@ def _runs(path: Path, doc: Document) -> list[RunRow]:
     runs = []
     for row in table.rows:
         name, kind = _cell(row, name_at), _cell(row, type_at)
-        if normalize(kind) not in _KINDS:
-            raise InputError(
-                path,
-                f"run '{name}' has Type '{kind}' in All Runs",
-                "write Fine-tuned, Control or Base in its Type column",
-            )
-        runs.append(RunRow(name, _cell(row, model_at), _KINDS[normalize(kind)]))
+        runs.append(RunRow(name, _cell(row, model_at), _kind(path, name, kind)))
     if not runs:
         raise InputError(path, "the All Runs table has no rows", "list every run in All Runs")
     return runs
+
+
+def _kind(path: Path, run: str, written: str) -> str:
+    text = written.lower()
+    if _FINE_TUNED_TYPE.search(text):
+        return FINE_TUNED
+    if _BASE_TYPE.search(text):
+        return BASE
+    raise InputError(
+        path,
+        f"run '{run}' has Type '{written}' in All Runs",
+        "write Fine-tuned, Control or Base in its Type column",
+    )
 
 
 def _models(path: Path, section: Section | None) -> dict[str, str]:

@@ -55,3 +55,9 @@ def test_matrix_cells_not_evaluated(cell):
 
 def test_bare_tick_leaves_the_epochs_to_the_text():
     assert read_matrix_cell("✓") == (True, None)
+
+
+@pytest.mark.parametrize("cell,expected", [("✓ 0,2", [0, 2]), ("✓ 1", [1]), ("0 and 1", [0, 1]), ("✓ (epoch 0)", [0])])
+def test_bare_numbers_in_a_matrix_cell_are_epochs(cell, expected):
+    evaluated, choice = read_matrix_cell(cell)
+    assert evaluated and choice.resolve(3) == expected

@@ -207,3 +207,13 @@ def test_tasks_left_out_of_the_plan_text_are_not_evaluated_with_a_warning(tmp_pa
     plan = plan_of(tmp_path, experiment)
     assert cells(plan) == ["r8_lr1e-5/t1_epoch0.slurm"]
     assert any("names t1 but not t2" in w for w in plan.warnings)
+
+
+def test_base_model_found_under_a_prefixed_name(tmp_path):
+    experiment = Experiment(
+        runs=[Run("m_base", kind="Base", model="Llama-3.2-1B-Instruct")],
+        models={"meta-llama/Llama-3.2-1B-Instruct": "/models/meta-llama/Llama-3.2-1B-Instruct"},
+        site=SITE,
+    )
+    (run,) = plan_of(tmp_path, experiment).runs
+    assert run.cells[0].model_path == "/models/meta-llama/Llama-3.2-1B-Instruct"

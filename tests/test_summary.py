@@ -83,9 +83,9 @@ def test_columns_in_another_order_with_an_extra_column(tmp_path):
         "| Llama-3.2-1B-Instruct_base | Llama-3.2-1B-Instruct | - | - | Control | - |",
         "| Type | Seed | **Run Name** | `Model` |\n"
         "|---|---|---|---|\n"
-        "| Fine-tuned | 1 | `r8_lr1e-5` | Llama-3.2-1B-Instruct |\n"
-        "| fine-tuned | 1 | r16_lr1e-5 | Llama-3.2-1B-Instruct |\n"
-        "| Base | - | Llama-3.2-1B-Instruct_base | **Llama-3.2-1B-Instruct** |",
+        "| Fine-tuned (LoRA) | 1 | `r8_lr1e-5` | Llama-3.2-1B-Instruct |\n"
+        "| finetuned | 1 | r16_lr1e-5 | Llama-3.2-1B-Instruct |\n"
+        "| Base model (control) | - | Llama-3.2-1B-Instruct_base | **Llama-3.2-1B-Instruct** |",
     )
     assert text != EXAMPLE
     assert parse(tmp_path, text).runs == parse(tmp_path, EXAMPLE).runs
