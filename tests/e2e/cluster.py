@@ -59,6 +59,8 @@ GresTypes=gpu
 # There is no sacct without slurmdbd: keep finished jobs in `scontrol show job` for a day.
 MinJobAge=86400
 ReturnToService=2
+# Start a submitted batch job at once, not up to 3 s later (the default, for high throughput).
+SchedulerParameters=batch_sched_delay=0
 KillWait=2
 NodeName={node} NodeAddr=127.0.0.1 CPUs=16 RealMemory=1000000 Gres=gpu:{gpus} Feature=gpu80 State=UNKNOWN
 PartitionName={partition} Nodes={node} Default=YES MaxTime=INFINITE State=UP
@@ -132,17 +134,26 @@ class Cluster:
             time.sleep(0.5)
         return record
 
-    def run_job(self, script: Path, *extra_args: str, timeout: float = 300) -> dict[str, str]:
-        """Submit `script` from its own directory, as a user would, and wait for it to end.
-
-        Returns the job record; its "StdOut" is the path of the job's output file. Polls
-        rather than using `sbatch --wait`, whose polling interval grows to 32 s when
-        MinJobAge is high (and it must be, to keep finished jobs visible).
-        """
+    def submit(self, script: Path, *extra_args: str) -> str:
+        """Submit `script` from its own directory, as a user would; return the job id."""
         rc, job_id = self.sbatch(script, *extra_args)
         if rc != 0:
             raise ClusterError(f"sbatch {script} refused (rc {rc}): {job_id}")
-        return self.wait_for_job(job_id, timeout)
+        return job_id
+
+    def run_jobs(self, *scripts: Path, timeout: float = 300) -> list[dict[str, str]]:
+        """Submit every script (from its own directory), then wait for all of them to end.
+
+        Returns their job records, in order; a record's "StdOut" is the path of the job's
+        output file. Polls rather than using `sbatch --wait`, which sleeps 2, 8, then 32 s
+        between looks when MinJobAge is high (and it must be, to keep finished jobs visible).
+        """
+        job_ids = [self.submit(script) for script in scripts]
+        return [self.wait_for_job(job_id, timeout) for job_id in job_ids]
+
+    def run_job(self, script: Path, *extra_args: str, timeout: float = 300) -> dict[str, str]:
+        """Submit one script from its own directory and return its record once it has ended."""
+        return self.wait_for_job(self.submit(script, *extra_args), timeout)
 
 
 def parse_record(line: str) -> dict[str, str]:
@@ -171,7 +182,7 @@ def running_cluster() -> Iterator[Cluster]:
         with contextlib.ExitStack() as stack:
             daemons = Daemons(directory)
             stack.callback(daemons.stop)
-            cluster = start(directory, daemons)
+            cluster = start_cluster(directory, daemons)
             # Runs before daemons.stop: a job step left running would outlive slurmd.
             stack.callback(cancel_jobs, cluster)
             yield cluster
@@ -220,14 +231,14 @@ class Daemons:
         self.processes.clear()
 
 
-def start(directory: Path, daemons: Daemons) -> Cluster:
+def start_cluster(directory: Path, daemons: Daemons) -> Cluster:
     munge_socket = start_munge(directory, daemons)
     conf = write_config(directory, munge_socket)
     env = client_env(conf)
     daemons.start("slurmctld", ["slurmctld", "-D", "-f", str(conf)], env=env)
     daemons.start("slurmd", ["slurmd", "-D", "-N", NODE, "-f", str(conf)], env=env)
     cluster = Cluster(directory=directory, env=env)
-    wait_until(lambda: node_state(cluster) == "idle", daemons, "node to become idle")
+    wait_until(lambda: node_is_idle(cluster, daemons), daemons, f"node {NODE} to become idle")
     return cluster
 
 
@@ -311,9 +322,13 @@ def client_env(conf: Path) -> dict[str, str]:
     return env
 
 
-def node_state(cluster: Cluster) -> str:
+def node_is_idle(cluster: Cluster, daemons: Daemons) -> bool:
+    """Whether the node is up; fails at once if slurmctld refused the node's configuration."""
     result = cluster.command("sinfo", "--noheader", "--Node", f"--nodes={NODE}", "--format=%T")
-    return result.stdout.strip()
+    state = result.stdout.strip()
+    if state.startswith(("inval", "drain")):
+        raise ClusterError(f"node {NODE} is {state}: see slurmctld's reason\n{daemons.logs()}")
+    return state == "idle"
 
 
 def wait_until(condition, daemons: Daemons, what: str, timeout: float = 30) -> None:
