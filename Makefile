@@ -16,14 +16,14 @@ help:
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet ".[test]"
 	touch $@
 
 # torch first, spelled exactly so: this machine kind has the CPU build of 2.13.0 on disk,
 # and anything else downloads a multi-GB CUDA build.
 $(VENV)/.installed-e2e: $(VENV)/.installed-test
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test,e2e]"
+	$(PY) -m pip install --quiet ".[test,e2e]"
 	touch $@
 
 demo: $(VENV)/.installed-test

@@ -9,7 +9,7 @@ from pathlib import Path
 from .errors import InputError
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
 from .render import answers_yaml, plan_table, shell_quote, task_config, with_conda_env
-from .site import SITE_FILE, find_site_file, read_site
+from .site import find_site_file, read_site
 
 
 def _input_files(experiment_dir: Path) -> tuple:
@@ -81,4 +81,3 @@ FILTERS = {
     "with_conda_env": with_conda_env,
     "plan_table": plan_table,
 }
-__all__ = ["GLOBALS", "FILTERS", "InputError", "SITE_FILE"]

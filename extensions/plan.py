@@ -209,11 +209,15 @@ class _Builder:
                 f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
                 f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
             )
-        if self.summary.prompt is not None and setup.prompt != self.summary.prompt:
-            self.warn(
-                f"{setup.path}: prompt {setup.prompt!r} differs from the summary's Training prompt "
-                f"{self.summary.prompt!r}: {row.name} is evaluated with the run's own prompt"
-            )
+        for what, own, summarized in (
+            ("prompt", setup.prompt, self.summary.prompt),
+            ("system_prompt", setup.system_prompt, self.summary.system_prompt),
+        ):
+            if summarized is not None and own != summarized:
+                self.warn(
+                    f"{setup.path}: {what} {own!r} differs from the summary's Training "
+                    f"{what.replace('_', ' ')} {summarized!r}: {row.name} is evaluated with the run's own"
+                )
         epochs = setup.epochs or self.summary.epochs
         if epochs is None:
             raise InputError(

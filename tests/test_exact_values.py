@@ -42,7 +42,8 @@ NASTY = [
 
 
 def experiment_with(tmp_path: Path, values: list[str], base_prompt: str, base_system: str) -> Experiment:
-    checkpoints = tmp_path / "ck out, with $dollar 'quote'"
+    # Model paths with a space, $ and quotes (a comma is refused: -M would split it).
+    checkpoints = tmp_path / "ck out $dollar 'quote'"
     base_model = tmp_path / "models" / "Llama 3.2 $1B 'base'"
     base_model.mkdir(parents=True)
     runs = [
@@ -51,12 +52,12 @@ def experiment_with(tmp_path: Path, values: list[str], base_prompt: str, base_sy
             prompt=value,
             system_prompt=values[(index + 1) % len(values)],
             input_dir_base=f"/data/{value.splitlines()[0] if value.strip() else 'x'}/",
-            output_dir_base=str(tmp_path / "checkpoints"),
+            output_dir_base=str(checkpoints),
         )
         for index, value in enumerate(values)
     ]
     for run in runs:
-        (tmp_path / "checkpoints" / f"ck-out-{run.name}" / "epoch_0").mkdir(parents=True)
+        (checkpoints / f"ck-out-{run.name}" / "epoch_0").mkdir(parents=True)
     return Experiment(
         runs=[*runs, Run("Llama-3.2-1B-Instruct_base", kind="Control")],
         models={"Llama-3.2-1B-Instruct": str(base_model)},
@@ -65,7 +66,7 @@ def experiment_with(tmp_path: Path, values: list[str], base_prompt: str, base_sy
         training_system_prompt=base_system,
         eval_system_prompt=base_system,
         site=SITE,
-    ), checkpoints
+    )
 
 
 def delivered(record: dict, tmp_path: Path) -> tuple[dict, dict]:
@@ -107,24 +108,24 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
         assert model_args == {"model_path": model_path}
         assert record["cwd"] == str(script.parent)
         assert record["hf_hub_offline"] == "1"
-        assert record["argv"][:2] == ["eval", f"/scratch/tasks/cap_task.py@capitalization"]
+        assert record["argv"][:2] == ["eval", "/scratch/tasks/cap_task.py@capitalization"]
     assert not list(directory.rglob("PWNED")), "a value was executed by bash"
 
 
 def test_nasty_values_arrive_exactly(render, recorders, tmp_path):
-    experiment, _ = experiment_with(tmp_path, NASTY, NASTY[15], NASTY[13])
+    experiment = experiment_with(tmp_path, NASTY, NASTY[15], NASTY[13])
     directory = render(experiment)
     check_every_script(directory, experiment, recorders, tmp_path)
 
 
 @pytest.mark.parametrize("value", NASTY, ids=range(len(NASTY)))
 def test_base_prompts_from_the_summary_arrive_exactly(render, recorders, tmp_path, value):
-    experiment, _ = experiment_with(tmp_path, ["{input}"], value, value)
+    experiment = experiment_with(tmp_path, ["{input}"], value, value)
     check_every_script(render(experiment), experiment, recorders, tmp_path)
 
 
 def test_environment_lines_run_with_the_runs_conda_env(render, recorders, tmp_path):
-    experiment, _ = experiment_with(tmp_path, ["{input}"], "{input}", "")
+    experiment = experiment_with(tmp_path, ["{input}"], "{input}", "")
     experiment.runs[0].conda_env = "env with space"
     directory = render(experiment)
     for script in scripts(directory):
@@ -154,5 +155,5 @@ _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 @given(values=st.lists(_TEXT, min_size=2, max_size=4), base_prompt=_TEXT, base_system=_TEXT)
 def test_generated_values_arrive_exactly(render, recorders, tmp_path_factory, values, base_prompt, base_system):
     tmp_path = tmp_path_factory.mktemp("generated")
-    experiment, _ = experiment_with(tmp_path, values, base_prompt, base_system)
+    experiment = experiment_with(tmp_path, values, base_prompt, base_system)
     check_every_script(render(experiment), experiment, recorders, tmp_path)

@@ -193,6 +193,12 @@ def test_warnings(tmp_path):
     assert "a/setup_finetune.yaml: prompt 'Answer: {input}' differs from the summary's Training prompt" in warnings
 
 
+def test_system_prompt_disagreement_warns(tmp_path):
+    experiment = Experiment(runs=[Run("a", system_prompt="Be brief.")])
+    warnings = plan_of(tmp_path, experiment).warnings
+    assert any("a/setup_finetune.yaml: system_prompt 'Be brief.' differs from the summary's Training system prompt ''" in w for w in warnings)
+
+
 def test_model_disagreement_warns(tmp_path):
     experiment = Experiment(runs=[Run("a")])
     directory = experiment.write(tmp_path / "exp")
