@@ -240,24 +240,14 @@ def check_rendered(destination: Path, shape: Shape) -> None:
 
 
 def loader_ms(experiment: Path, repeats: int) -> float:
-    """Median milliseconds of the loader alone, in this process, on the experiment's files.
+    """Median milliseconds of the loader alone (build_plan + to_answer), in a fresh process.
 
-    This is what Copier's `load_plan` global computes (it only adds a cache keyed by the
-    input files' mtimes, which would turn every repeat into a lookup).
+    This is what Copier's `load_plan` global computes, without its cache keyed by the input
+    files' mtimes (which would turn every repeat into a lookup). See bench/loader.py for why
+    the process is a fresh one.
     """
-    sys.path.insert(0, str(REPO))
-    try:
-        from extensions.plan import build_plan
-    finally:
-        sys.path.remove(str(REPO))
-    directory = experiment.resolve()
-    build_plan(directory).to_answer()  # the first call also pays for lazy imports and regex compiles
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        build_plan(directory).to_answer()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    script = Path(__file__).resolve().parent / "loader.py"
+    return float(run([sys.executable, str(script), str(experiment), str(repeats)]))
 
 
 def bench_shape(shape: Shape, template: Path, root: Path, repeats: int) -> Result:

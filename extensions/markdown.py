@@ -4,6 +4,9 @@ The input files are written by people and assistants, so spacing, bold markers a
 vary; markdown-it does the parsing and this module only walks its syntax tree. Raw source
 text is kept next to the rendered text, because quoted values (prompts) must be read from
 the source as written.
+
+Blocks are parsed up front and inline markup only for the text the loader reads: a sweep's
+summary has hundreds of table cells, and inline parsing all of it was a third of the loader.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-_PARSER = MarkdownIt("commonmark").enable("table")
+_BLOCKS = MarkdownIt("commonmark").enable("table").disable("inline")
+_INLINE = MarkdownIt("commonmark")
+# Text without these has no inline markup and reads as written. An underscore inside a word
+# (r8_lr1e-5) never makes emphasis in CommonMark; one at a word's edge may.
+_MARKUP = re.compile(r"[*`\\\[\]<>&!~\n]|(?<!\w)_|_(?!\w)")
 
 
 def normalize(text: str) -> str:
@@ -25,26 +32,28 @@ def normalize(text: str) -> str:
     return re.sub(r"^\W+|\W+$", "", text)
 
 
-def plain_text(inline: SyntaxTreeNode | None) -> str:
-    """The text a reader sees in an inline node: markup dropped, code spans kept verbatim."""
-    if inline is None:
-        return ""
+def inline_text(source: str) -> str:
+    """The text a reader sees in inline Markdown: markup dropped, code spans kept verbatim."""
+    if not _MARKUP.search(source):
+        return source.strip()
     parts = []
-    for node in inline.children:
-        if node.type in ("text", "code_inline"):
-            parts.append(node.content)
-        elif node.type in ("softbreak", "hardbreak"):
+    for token in _INLINE.parseInline(source)[0].children or []:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        else:
-            parts.append(plain_text(node))
     return "".join(parts).strip()
 
 
 @dataclass
 class Bullet:
     raw: str  # the item's first paragraph as written, without the list marker
-    text: str  # the same as a reader sees it
     children: list[Bullet] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The item as a reader sees it."""
+        return inline_text(self.raw)
 
     @property
     def label(self) -> str:
@@ -98,7 +107,7 @@ class Section:
         """The first sub-section, at any depth, whose heading is one of `titles`."""
         wanted = {normalize(title) for title in titles}
         for index, node in enumerate(self.nodes):
-            if node.type == "heading" and normalize(_heading_text(node)) in wanted:
+            if node.type == "heading" and normalize(_text_of(node)) in wanted:
                 level = int(node.tag[1])
                 end = next(
                     (
@@ -109,7 +118,7 @@ class Section:
                     ),
                     len(self.nodes),
                 )
-                return Section(_heading_text(node), level, self.nodes[index + 1 : end])
+                return Section(_text_of(node), level, self.nodes[index + 1 : end])
         return None
 
     def own_nodes(self) -> list[SyntaxTreeNode]:
@@ -143,7 +152,7 @@ class Section:
         lines = []
         for node in self.own_nodes():
             if node.type == "paragraph":
-                lines.append(plain_text(node.children[0]))
+                lines.append(_text_of(node))
             elif node.type in ("bullet_list", "ordered_list"):
                 lines.extend(_flatten(_list_items(node)))
         return "\n".join(lines)
@@ -151,17 +160,18 @@ class Section:
 
 class Document(Section):
     def __init__(self, source: str) -> None:
-        root = SyntaxTreeNode(_PARSER.parse(source))
+        root = SyntaxTreeNode(_BLOCKS.parse(source))
         super().__init__("", 0, list(root.children))
 
     def title_line(self) -> str:
         """The text of the first level-1 heading, or ''."""
         heading = next((n for n in self.nodes if n.type == "heading" and n.tag == "h1"), None)
-        return _heading_text(heading) if heading else ""
+        return _text_of(heading) if heading else ""
 
 
-def _heading_text(node: SyntaxTreeNode) -> str:
-    return plain_text(node.children[0] if node.children else None)
+def _text_of(block: SyntaxTreeNode) -> str:
+    """The reader's text of a paragraph, heading or table cell (its one inline child)."""
+    return inline_text(block.children[0].content) if block.children else ""
 
 
 def _list_items(list_node: SyntaxTreeNode) -> list[Bullet]:
@@ -175,7 +185,7 @@ def _list_items(list_node: SyntaxTreeNode) -> list[Bullet]:
             if sub.type in ("bullet_list", "ordered_list")
             for child in _list_items(sub)
         ]
-        items.append(Bullet(inline.content if inline else "", plain_text(inline), children))
+        items.append(Bullet(inline.content if inline else "", children))
     return items
 
 
@@ -189,7 +199,7 @@ def _flatten(bullets: list[Bullet]) -> list[str]:
 
 def _table(node: SyntaxTreeNode) -> Table:
     rows = [
-        [plain_text(cell.children[0] if cell.children else None) for cell in row.children]
+        [_text_of(cell) for cell in row.children]
         for part in node.children
         for row in part.children
     ]

@@ -1,0 +1,34 @@
+"""The Markdown walker's text extraction."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extensions.markdown import _INLINE, inline_text
+
+
+def reference(source: str) -> str:
+    """What markdown-it makes of the text, with no shortcut."""
+    parts = []
+    for token in _INLINE.parseInline(source)[0].children or []:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+# Table cells and labels: names, paths, ticks, emphasis markers, entities, links.
+_CELLS = st.text(st.sampled_from(list("ab1_-./ :✓,*`[]()<>&;!~\\é")), max_size=30)
+
+
+@given(_CELLS)
+def test_the_shortcut_for_plain_text_agrees_with_markdown_it(source):
+    assert inline_text(source) == reference(source)
+
+
+def test_markup_is_dropped_and_code_kept():
+    assert inline_text("**r8_lr1e-5**") == "r8_lr1e-5"
+    assert inline_text("`a_b_` and _em_") == "a_b_ and em"
+    assert inline_text("x &amp; y") == "x & y"
