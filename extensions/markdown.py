@@ -36,6 +36,11 @@ def inline_text(source: str) -> str:
     """The text a reader sees in inline Markdown: markup dropped, code spans kept verbatim."""
     if not _MARKUP.search(source):
         return source.strip()
+    return parsed_inline_text(source)
+
+
+def parsed_inline_text(source: str) -> str:
+    """inline_text without the shortcut for plain text: what markdown-it makes of it."""
     parts = []
     for token in _INLINE.parseInline(source)[0].children or []:
         if token.type in ("text", "code_inline"):
