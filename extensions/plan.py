@@ -101,6 +101,12 @@ class _Builder:
             for run in summary.runs
             if run.kind == FINE_TUNED
         }
+        training, evaluation = summary.system_prompt, summary.eval_system_prompt
+        if None not in (training, evaluation) and training != evaluation:
+            self.warn(
+                f"Configuration → Evaluation → System prompt {evaluation!r} differs from "
+                f"the Training one {training!r}: the scripts use the Training one"
+            )
         self.text_epochs = read_epochs(summary.plan_text)
         self.text_tasks = self._tasks_named_in_text()
         self.matrix = self._read_matrix()
@@ -231,9 +237,10 @@ class _Builder:
             if not evaluated:
                 continue
             for epoch in self._epochs(row, task, choice, epochs, setup.path):
+                checkpoint = setup.checkpoint(row.name, epoch)
+                _check_model_arg(setup.path, checkpoint)
                 run.cells.append(
-                    self._cell(task, epoch, f"{task.name}_epoch{epoch}",
-                               setup.checkpoint(row.name, epoch), task.dataset or setup.data_path)
+                    self._cell(task, epoch, f"{task.name}_epoch{epoch}", checkpoint, task.dataset or setup.data_path)
                 )
         return run
 
@@ -292,6 +299,7 @@ class _Builder:
             system_prompt = self._common(lambda s: s.system_prompt) or ""
         conda_env = self.site.conda_env or self._common(lambda s: s.conda_env)
         account = self.site.account or self._common(lambda s: s.account)
+        _check_model_arg(self.summary.path, model_path)
         run = self._run(row, prompt, system_prompt, conda_env, account, None)
         for task in self.summary.tasks:
             evaluated, _ = self._choice(row, task)
@@ -338,12 +346,6 @@ class _Builder:
             self._warn_once(
                 f"the prompt of {row.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model"
             )
-        if self.summary.eval_system_prompt is not None and self.summary.system_prompt is not None:
-            if self.summary.eval_system_prompt != self.summary.system_prompt:
-                self._warn_once(
-                    f"Configuration → Evaluation → System prompt {self.summary.eval_system_prompt!r} differs from "
-                    f"the Training one {self.summary.system_prompt!r}: the scripts use the Training one"
-                )
         resources, warning = resources_for(row.model, self.summary.per_eval_minutes)
         if warning:
             self._warn_once(warning)
@@ -351,7 +353,6 @@ class _Builder:
                    self.site.partition, resources, prompt, system_prompt)
 
     def _cell(self, task: TaskRow, epoch: int | None, name: str, model_path: str, data_path: str) -> Cell:
-        _check_model_arg(self.summary.path, model_path)
         return Cell(task.name, epoch, name, _resolve(self.dir, task.script), model_path, _resolve(self.dir, data_path))
 
 

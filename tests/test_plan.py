@@ -178,7 +178,7 @@ def test_missing_conda_env_is_refused_only_when_the_setup_uses_it(tmp_path):
 
 @pytest.mark.parametrize("output_dir_base", ["/ck,outputs/", "/ck: out/", "/ck #1/"])
 def test_model_paths_that_inspect_would_alter_are_refused(tmp_path, output_dir_base):
-    with pytest.raises(InputError, match="would reach inspect's -M model_path altered"):
+    with pytest.raises(InputError, match=r"a/setup_finetune.yaml: model path .* would reach inspect's -M model_path altered"):
         plan_of(tmp_path, Experiment(runs=[Run("a", output_dir_base=output_dir_base)]))
 
 
