@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
 
 _BLOCKS = MarkdownIt("commonmark").enable("table").disable("inline")
 _INLINE = MarkdownIt("commonmark")
@@ -48,6 +47,36 @@ def parsed_inline_text(source: str) -> str:
         elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return "".join(parts).strip()
+
+
+@dataclass(slots=True)
+class Block:
+    """A block of the document: markdown-it's open/close token pairs folded into one node.
+
+    Like markdown-it's SyntaxTreeNode, without the parent links: those make every parse
+    cyclic garbage, and a sweep's summary is thousands of nodes that Python's collector then
+    has to find, walking every object Copier holds.
+    """
+
+    type: str  # "heading", "paragraph", "bullet_list", "table", "tr", "td", "inline", "fence"…
+    tag: str
+    content: str
+    children: list[Block] = field(default_factory=list)
+
+
+def _blocks(source: str) -> list[Block]:
+    root: list[Block] = []
+    stack = [root]
+    for token in _BLOCKS.parse(source):
+        if token.nesting == 1:
+            block = Block(token.type.removesuffix("_open"), token.tag, token.content)
+            stack[-1].append(block)
+            stack.append(block.children)
+        elif token.nesting == -1:
+            stack.pop()
+        else:
+            stack[-1].append(Block(token.type, token.tag, token.content))
+    return root
 
 
 @dataclass
@@ -103,7 +132,7 @@ def split_label(raw: str) -> tuple[str, str]:
 class Section:
     """The blocks under one heading, down to the next heading of the same or higher level."""
 
-    def __init__(self, title: str, level: int, nodes: list[SyntaxTreeNode]) -> None:
+    def __init__(self, title: str, level: int, nodes: list[Block]) -> None:
         self.title = title
         self.level = level
         self.nodes = nodes
@@ -126,7 +155,7 @@ class Section:
                 return Section(_text_of(node), level, self.nodes[index + 1 : end])
         return None
 
-    def own_nodes(self) -> list[SyntaxTreeNode]:
+    def own_nodes(self) -> list[Block]:
         """The blocks before the first sub-heading."""
         for index, node in enumerate(self.nodes):
             if node.type == "heading":
@@ -165,8 +194,7 @@ class Section:
 
 class Document(Section):
     def __init__(self, source: str) -> None:
-        root = SyntaxTreeNode(_BLOCKS.parse(source))
-        super().__init__("", 0, list(root.children))
+        super().__init__("", 0, _blocks(source))
 
     def title_line(self) -> str:
         """The text of the first level-1 heading, or ''."""
@@ -174,12 +202,12 @@ class Document(Section):
         return _text_of(heading) if heading else ""
 
 
-def _text_of(block: SyntaxTreeNode) -> str:
+def _text_of(block: Block) -> str:
     """The reader's text of a paragraph, heading or table cell (its one inline child)."""
     return inline_text(block.children[0].content) if block.children else ""
 
 
-def _list_items(list_node: SyntaxTreeNode) -> list[Bullet]:
+def _list_items(list_node: Block) -> list[Bullet]:
     items = []
     for item in list_node.children:
         paragraph = next((c for c in item.children if c.type == "paragraph"), None)
@@ -202,7 +230,7 @@ def _flatten(bullets: list[Bullet]) -> list[str]:
     return lines
 
 
-def _table(node: SyntaxTreeNode) -> Table:
+def _table(node: Block) -> Table:
     rows = [
         [_text_of(cell) for cell in row.children]
         for part in node.children
