@@ -228,23 +228,8 @@ custom_recipe: cruijff_kit.tools.torchtune.custom_recipes.lora_finetune_single_d
 """
 
 
-SITE_TEXT = f"""# Local settings (not committed to the shared repo)
-
-## Cluster
-- **Name**: della
-- **Scratch**: `{SCRATCH}`
-
-## SLURM Defaults
-- **Account**: `msalganik`
-- **Partition**: (leave empty)
-- **Constraint**: `gpu80`
-- **Default conda environment**: `cruijff`
-
-## Module System
-```bash
-module load anaconda3/2025.6
-```
-"""
+# The example experiment's site file is realistic as it is.
+SITE_TEXT = (Path(__file__).resolve().parent.parent / "examples/cap_1B_lora/claude.local.md").read_text(encoding="utf-8")
 
 
 def write_experiment(directory: Path | str, runs: int, tasks: int, epochs: int, controls: int) -> int:

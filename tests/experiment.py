@@ -207,16 +207,6 @@ def setup_yaml(run: Run) -> str:
     return text
 
 
-SITE = """# Local settings
-
-## SLURM Defaults
-- **Account**: `mylab`
-- **Partition**: (leave empty)
-- **Constraint**: `gpu80`
-- **Default conda environment**: `cruijff`
-
-## Module System
-```bash
-module load anaconda3/2025.6
-```
-"""
+# The example's site file: a realistic claude.local.md (account msalganik, env cruijff,
+# one module line).
+SITE = (Path(__file__).resolve().parent.parent / "examples/cap_1B_lora/claude.local.md").read_text(encoding="utf-8")

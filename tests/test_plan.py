@@ -114,7 +114,7 @@ def test_70b_runs_get_four_gpus(tmp_path):
 
 
 def test_account_and_conda_env_precedence(tmp_path):
-    site = SITE.replace("`mylab`", "`sitelab`").replace("`cruijff`", "`siteenv`")
+    site = SITE.replace("`msalganik`", "`sitelab`").replace("`cruijff`", "`siteenv`")
     experiment = Experiment(
         runs=[Run("own", account="runlab", conda_env="runenv"), Run("none", account=None, conda_env=None), Run("b_base", kind="Base")],
         site=site,
