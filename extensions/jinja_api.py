@@ -18,9 +18,8 @@ def _input_files(experiment_dir: Path) -> tuple:
     site = find_site_file(experiment_dir)
     if site:
         files.append(site)
-    return tuple(
-        (str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()
-    )
+    stats = ((f, f.stat()) for f in files if f.exists())
+    return tuple((str(f), stat.st_mtime_ns, stat.st_size) for f, stat in stats)
 
 
 @lru_cache(maxsize=8)

@@ -17,7 +17,7 @@ import yaml
 
 from .epochs import LAST, EpochChoice, read_epochs, read_matrix_cell
 from .errors import InputError
-from .finetune import FinetuneSetup, read_finetune_setup
+from .finetune import YAML_LOADER, FinetuneSetup, read_finetune_setup
 from .markdown import normalize
 from .resources import resources_for
 from .site import Site, find_site_file, read_site
@@ -30,8 +30,6 @@ DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 
 # Run and task names become directory names, file names and `#SBATCH --job-name` values.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
-# Same answers as inspect's yaml.safe_load, from libyaml when PyYAML has it (1,040 paths).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Accounts and partitions go into `#SBATCH` lines, which sbatch splits on spaces.
 _SLURM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
@@ -387,7 +385,7 @@ def _check_model_arg(source: Path, model_path: str) -> None:
 @lru_cache(maxsize=None)
 def _reaches_inspect_intact(value: str) -> bool:
     try:
-        delivered = yaml.load(value, Loader=_YAML_LOADER)
+        delivered = yaml.load(value, Loader=YAML_LOADER)
     except yaml.YAMLError:
         return False
     return delivered == value and "," not in value

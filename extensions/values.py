@@ -20,8 +20,8 @@ class ValueSyntaxError(ValueError):
     pass
 
 
-def _code_span(raw: str) -> tuple[str, str] | None:
-    """(content, rest) when `raw` starts with a code span, as CommonMark reads one."""
+def _code_span(raw: str) -> str | None:
+    """The content of the code span `raw` starts with, as CommonMark reads one, or None."""
     opening = re.match(r"`+", raw)
     if not opening:
         return None
@@ -32,7 +32,7 @@ def _code_span(raw: str) -> tuple[str, str] | None:
     content = raw[len(ticks) : end]
     if len(content) > 1 and content[0] == content[-1] == " " and content.strip():
         content = content[1:-1]
-    return content, raw[end + len(ticks) :]
+    return content
 
 
 def _quoted_prefix(raw: str) -> str | None:
@@ -60,8 +60,8 @@ def text_value(raw: str) -> str:
     """A prompt-like value: quoted strings decoded, unquoted text taken as written."""
     raw = raw.strip()
     span = _code_span(raw)
-    if span and _quoted_prefix(span[0].strip()) is not None:
-        raw = span[0].strip()
+    if span is not None and _quoted_prefix(span.strip()) is not None:
+        raw = span.strip()
     quoted = _quoted_prefix(raw)
     if quoted is not None:
         try:
@@ -70,15 +70,15 @@ def text_value(raw: str) -> str:
             raise ValueSyntaxError(f"{quoted} is not a valid quoted string: {error}") from error
     if raw.lower() in _EMPTY_WORDS:
         return ""
-    return span[0] if span else raw
+    return span if span is not None else raw
 
 
 def path_value(raw: str) -> str:
     """A path: the first code span when there is one, else the text up to a remark."""
     raw = raw.strip()
     span = _code_span(raw)
-    if span:
-        return span[0].strip()
+    if span is not None:
+        return span.strip()
     quoted = _quoted_prefix(raw)
     if quoted is not None:
         return text_value(quoted)
