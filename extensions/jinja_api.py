@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
-from .render import answers_yaml, plan_table, shell_quote, task_config, with_conda_env
+from .render import answers_yaml, log_file_pattern, plan_table, sbatch_header, shell_quote, task_config, with_conda_env
 from .site import find_site_file, read_site
 
 
@@ -79,4 +79,6 @@ FILTERS = {
     "task_config": task_config,
     "with_conda_env": with_conda_env,
     "plan_table": plan_table,
+    "sbatch_header": sbatch_header,
+    "log_file_pattern": log_file_pattern,
 }

@@ -11,6 +11,8 @@ import shlex
 import yaml
 
 from .plan import CONDA_PLACEHOLDER
+from .protocol import log_file_pattern
+from .sbatch import header_lines as sbatch_header
 
 
 def shell_quote(value: object) -> str:
