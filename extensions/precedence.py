@@ -128,3 +128,25 @@ def base_system_prompt(summary: Summary, setups: dict[str, FinetuneSetup], warni
         return Sourced(shared, next(iter(setups.values())).path)
     warnings.add("the summary has no System prompt and the runs disagree: base runs use an empty one")
     return Sourced("", summary.path)
+
+
+# -- the whole experiment --------------------------------------------------------------------
+
+
+def decoding(summary: Summary, warnings: Warnings) -> dict:
+    """Greedy unless the summary asks for a temperature above 0, as cruijff_kit decodes.
+
+    inspect's hf provider samples by default, and transformers refuses temperature 0 while
+    sampling: greedy is `do_sample=false`, and then a temperature means nothing.
+    """
+    temperature = summary.temperature
+    if temperature is None:
+        warnings.add(
+            "the summary gives no Temperature under Configuration → Evaluation: decoding greedily (do_sample=false)"
+        )
+    sampling = bool(temperature)
+    return {
+        "do_sample": sampling,
+        "temperature": temperature if sampling else None,
+        "max_tokens": summary.max_tokens,
+    }
