@@ -11,8 +11,10 @@ from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
 from .render import (
     answers_yaml,
     double_quoted,
+    log_file_pattern,
     metadata_options,
     plan_table,
+    sbatch_header,
     shell_quote,
     task_config,
     with_conda_env,
@@ -87,6 +89,8 @@ FILTERS = {
     "task_config": task_config,
     "with_conda_env": with_conda_env,
     "plan_table": plan_table,
+    "sbatch_header": sbatch_header,
+    "log_file_pattern": log_file_pattern,
     "double_quoted": double_quoted,
     "metadata_options": metadata_options,
 }

@@ -103,6 +103,7 @@ class Bullet:
 class Table:
     header: list[str]  # normalized column names
     rows: list[list[str]]  # plain text of each cell
+    raw_header: list[str]  # the column names as written
 
     def column(self, *names: str) -> int | None:
         for name in names:
@@ -237,7 +238,7 @@ def _table(node: Block) -> Table:
         for row in part.children
     ]
     header, *body = rows or [[]]
-    return Table([normalize(name) for name in header], body)
+    return Table([normalize(name) for name in header], body, [name.strip() for name in header])
 
 
 def read_source(path) -> str:

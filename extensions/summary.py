@@ -17,6 +17,7 @@ _FINE_TUNED_TYPE = re.compile(r"\bfine[\s-]?tun")
 _BASE_TYPE = re.compile(r"\b(control|base)\b")
 # A Dataset cell that means "the training dataset".
 _SAME_DATASET = re.compile(r"^(|-|same|same as training|training|train|default)$")
+_NOT_FACTORS = {"est. time", "est time", "estimated time", "time", "notes", "note", "comments", "status", "job id"}
 _DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".tsv")
 
 
@@ -25,6 +26,7 @@ class RunRow:
     name: str
     model: str
     kind: str  # FINE_TUNED or BASE
+    factors: dict[str, str]  # the columns between Model and Type: what the sweep varies
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Summary:
     path: Path
     name: str
     runs: list[RunRow]
+    factors: list[str]  # All Runs' column titles between Model and Type, as written
     models: dict[str, str]  # normalized model name -> path
     dataset_path: str | None
     tasks: list[TaskRow]
@@ -49,6 +52,8 @@ class Summary:
     system_prompt: str | None
     eval_system_prompt: str | None
     per_eval_minutes: float | None
+    temperature: float | None  # Configuration → Evaluation
+    max_tokens: int | None
 
 
 def read_summary(path: Path) -> Summary:
@@ -63,10 +68,12 @@ def read_summary(path: Path) -> Summary:
     training = _sub(doc, "configuration", "training")
     plan_section = doc.find("evaluation plan")
     matrix_section = plan_section.find("evaluation matrix") if plan_section else None
+    runs, factors = _runs(path, doc)
     return Summary(
         path=path,
         name=doc.title_line() or path.parent.name,
-        runs=_runs(path, doc),
+        runs=runs,
+        factors=factors,
         models=_models(path, resources.find("models")),
         dataset_path=_bullet_path(resources.find("dataset"), "path"),
         tasks=_tasks(path, resources.find("evaluation tasks") or doc.find("evaluation tasks")),
@@ -77,6 +84,9 @@ def read_summary(path: Path) -> Summary:
         system_prompt=_quoted(path, training, "system prompt"),
         eval_system_prompt=_quoted(path, _sub(doc, "configuration", "evaluation"), "system prompt"),
         per_eval_minutes=_per_eval_minutes(_sub(doc, "compute estimates", "evaluation")),
+        temperature=_number(path, _sub(doc, "configuration", "evaluation"), "temperature"),
+        max_tokens=_leading_int(_sub(doc, "configuration", "evaluation").bullet("max tokens", "max_tokens")
+                                if _sub(doc, "configuration", "evaluation") else None),
     )
 
 
@@ -116,7 +126,7 @@ def _cell(row: list[str], index: int) -> str:
     return row[index].strip() if index < len(row) else ""
 
 
-def _runs(path: Path, doc: Document) -> list[RunRow]:
+def _runs(path: Path, doc: Document) -> tuple[list[RunRow], list[str]]:
     table, (name_at, model_at, type_at) = _required_table(
         path,
         doc.find("all runs"),
@@ -127,13 +137,21 @@ def _runs(path: Path, doc: Document) -> list[RunRow]:
             "Type": ("type", "run type"),
         },
     )
+    # The sweep's factors are All Runs' other columns (LoRA rank, learning rate, …), less
+    # the ones that describe a run rather than set it.
+    factor_at = [
+        i for i, title in enumerate(table.header)
+        if i not in (name_at, model_at, type_at) and title not in _NOT_FACTORS
+    ]
+    factors = [table.raw_header[i] for i in factor_at]
     runs = []
     for row in table.rows:
         name, kind = _cell(row, name_at), _cell(row, type_at)
-        runs.append(RunRow(name, _cell(row, model_at), _kind(path, name, kind)))
+        values = {factors[n]: _cell(row, i) for n, i in enumerate(factor_at)}
+        runs.append(RunRow(name, _cell(row, model_at), _kind(path, name, kind), values))
     if not runs:
         raise InputError(path, "the All Runs table has no rows", "list every run in All Runs")
-    return runs
+    return runs, factors
 
 
 def _kind(path: Path, run: str, written: str) -> str:
@@ -208,6 +226,20 @@ def _quoted(path: Path, section: Section | None, *labels: str) -> str | None:
             f"{section.title} → {bullet.label}: {error}",
             'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
         ) from None
+
+
+def _number(path: Path, section: Section | None, label: str) -> float | None:
+    bullet = section.bullet(label) if section else None
+    if bullet is None:
+        return None
+    match = re.match(r"\s*`?(\d+(?:\.\d+)?)\b", bullet.value)
+    if not match:
+        raise InputError(
+            path,
+            f"Configuration → Evaluation → {label.capitalize()} {bullet.value!r} is not a number",
+            "write it as a number, e.g. 0 or 0.7",
+        )
+    return float(match.group(1))
 
 
 def _leading_int(bullet) -> int | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.experiment import SITE, Experiment, Run, Task
 
@@ -438,18 +439,23 @@ def test_the_default_limit_is_what_slurms_accounting_says(experiment_dir, slurm,
         assert len(lines_starting(result.stdout, "dry-run")) == 4
 
 
-def test_the_default_limit_from_claude_local_md_goes_before_sacctmgr(render, slurm):
-    directory = render(Experiment(runs=[Run(f"r{i}") for i in range(4)], site=SITE))
-    answers = (directory / ".copier-answers.yml").read_text()
-    if "max_jobs" not in answers:
-        pytest.skip("the plan has no max_jobs yet (the lead's plan change)")
-    # Rendered with `- **Max jobs**: 2` in claude.local.md.
-    directory = render(Experiment(runs=[Run(f"r{i}") for i in range(4)], site=SITE + "- **Max jobs**: 2\n"))
-    result = submit(directory, slurm, "--after", "r0=5", "--after", "r1=5", "--after", "r2=5", "--after", "r3=5",
-                    SACCTMGR_ASSOC="1||normal")
+def recorded_plan(directory: Path) -> dict:
+    return yaml.safe_load((directory / ".copier-answers.yml").read_text())["plan"]
+
+
+def test_the_plans_limit_from_claude_local_md_goes_before_sacctmgr(render, slurm):
+    experiment = Experiment(runs=[Run(f"r{i}") for i in range(4)], site=SITE)
+    # The plan as the loader records it from `- **Max jobs**: 2` under SLURM Defaults.
+    plan = {**recorded_plan(render(experiment)), "max_jobs": 2}
+    directory = render(experiment, plan=plan)
+    result = submit(directory, slurm, *(arg for i in range(4) for arg in ("--after", f"r{i}=5")), SACCTMGR_ASSOC="1||normal")
+    assert result.returncode == 5
     assert len(slurm.calls("sbatch")) == 2
     assert "the limit is 2 (claude.local.md)" in result.stdout
     assert slurm.calls("sacctmgr") == []
+    assert "--max-jobs N       keep at most N of your jobs pending or running (default: 2, from claude.local.md)" in (
+        submit(directory, slurm, "--help").stdout
+    )
 
 
 def test_watch_gets_every_cell_through_as_slots_free_up(experiment_dir, slurm):
@@ -555,11 +561,7 @@ def test_status_exits_0_only_when_every_cell_is_done(experiment_dir, slurm):
 
 
 def test_the_experiment_name_never_becomes_a_command(render, slurm, tmp_path):
-    directory = render(Experiment(runs=[Run("r1")], site=SITE))
-    answers = (directory / ".copier-answers.yml").read_text()
-    import yaml
-
-    plan = yaml.safe_load(answers)["plan"]
+    plan = recorded_plan(render(Experiment(runs=[Run("r1")], site=SITE)))
     plan["experiment"] = 'Sweep\ntouch PWNED\n"; touch PWNED; echo "'
     again = render(Experiment(runs=[Run("r1")], site=SITE), plan=plan)
     result = submit(again, slurm, "--help")

@@ -88,7 +88,10 @@ def test_columns_in_another_order_with_an_extra_column(tmp_path):
         "| Base model (control) | - | Llama-3.2-1B-Instruct_base | **Llama-3.2-1B-Instruct** |",
     )
     assert text != EXAMPLE
-    assert parse(tmp_path, text).runs == parse(tmp_path, EXAMPLE).runs
+    got = parse(tmp_path, text)
+    assert [(r.name, r.model, r.kind) for r in got.runs] == [(r.name, r.model, r.kind) for r in parse(tmp_path, EXAMPLE).runs]
+    assert got.factors == ["Seed"]
+    assert [r.factors for r in got.runs] == [{"Seed": "1"}, {"Seed": "1"}, {"Seed": "-"}]
 
 
 @pytest.mark.parametrize(

@@ -40,28 +40,42 @@ EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 USER_NAME=${USER:-$(id -un)}
 PLAN_MAX_JOBS=
 
-# The plan, one line per cell: run directory, run name, task, epoch (or base), cell name,
-# checkpoint.
+# The plan: a line per run (directory, name, the job name its fine-tuning job has unless
+# finetune.slurm says otherwise), then a line per cell of that run (task, epoch or base,
+# name, checkpoint, then its script, log directory, done mark, failed mark and job record,
+# relative to the experiment directory).
 load_plan() {
-  cell r8_lr1e-5 r8_lr1e-5 capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0
-  cell r8_lr1e-5 r8_lr1e-5 capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1
-  cell r8_lr1e-5 r8_lr1e-5 capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1
-  cell r16_lr1e-5 r16_lr1e-5 capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0
-  cell r16_lr1e-5 r16_lr1e-5 capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1
-  cell r16_lr1e-5 r16_lr1e-5 capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1
-  cell Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct
-  cell Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct
+  run r8_lr1e-5 r8_lr1e-5 r8_lr1e-5
+  cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0 r8_lr1e-5/eval/capitalization_epoch0.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch0.complete r8_lr1e-5/eval/logs/.capitalization_epoch0.failed r8_lr1e-5/eval/logs/.capitalization_epoch0.job
+  cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_epoch1.job
+  cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_6L_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.job
+  run r16_lr1e-5 r16_lr1e-5 r16_lr1e-5
+  cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0 r16_lr1e-5/eval/capitalization_epoch0.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch0.complete r16_lr1e-5/eval/logs/.capitalization_epoch0.failed r16_lr1e-5/eval/logs/.capitalization_epoch0.job
+  cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_epoch1.job
+  cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_6L_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.job
+  run Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base ''
+  cell capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.job
+  cell capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.job
 }
 
 declare -a cell_run_dir=() cell_run=() cell_task=() cell_epoch=() cell_name=() cell_checkpoint=()
+declare -a cell_script=() cell_logs=() cell_done=() cell_failed=() cell_job=()
 # known["run:NAME"], known["task:NAME"], known["epoch:N"]: the values filters may take.
-declare -A known=() run_dir_of=()
+declare -A known=() run_dir_of=() finetune_default=()
+current_run_dir='' current_run=''
+
+run() {
+  current_run_dir=$1 current_run=$2
+  run_dir_of[$2]=$1 finetune_default[$1]=$3 known[run:$1]=1 known[run:$2]=1
+}
 
 cell() {
   local index=${#cell_name[@]}
-  cell_run_dir[index]=$1 cell_run[index]=$2 cell_task[index]=$3
-  cell_epoch[index]=$4 cell_name[index]=$5 cell_checkpoint[index]=$6
-  known[run:$1]=1 known[run:$2]=1 known[task:$3]=1 known[epoch:$4]=1 run_dir_of[$2]=$1
+  cell_run_dir[index]=$current_run_dir cell_run[index]=$current_run
+  cell_task[index]=$1 cell_epoch[index]=$2 cell_name[index]=$3 cell_checkpoint[index]=$4
+  cell_script[index]=$5 cell_logs[index]=$EXPERIMENT_DIR/$6 cell_done[index]=$EXPERIMENT_DIR/$7
+  cell_failed[index]=$EXPERIMENT_DIR/$8 cell_job[index]=$EXPERIMENT_DIR/$9
+  known[task:$1]=1 known[epoch:$2]=1
 }
 load_plan
 
@@ -86,8 +100,8 @@ only_missing=0
 show_status=0
 watch=0
 poll=60
-max_jobs=
-limit_source=
+max_jobs=''
+limit_source=''
 runs=()
 tasks=()
 epochs=()
@@ -157,9 +171,6 @@ for ((i = 0; i < ${#cell_name[@]}; i++)); do
 done
 [ ${#chosen[@]} -gt 0 ] || usage_error "no cell has all of the --run, --task and --epoch values given"
 
-# Sets `script` to the cell's script, relative to the experiment directory.
-script_of() { script="${cell_run_dir[$1]}/eval/${cell_name[$1]}.slurm"; }
-
 # -- what Slurm knows -------------------------------------------------------------------------
 
 # Fields of the one squeue call, split on the ASCII unit separator, which no job name or
@@ -197,10 +208,10 @@ read_queue() {
 
 declare -A finetune_name_of=()
 
-# The job name the run's finetune.slurm gives its job (the run's name when it says none),
-# read once per run into finetune_name_of.
+# The job name the run's finetune.slurm gives its job (the plan's when it says none), read
+# once per run into finetune_name_of.
 read_finetune_name() {
-  local run_dir=$1 run_name=$2 line
+  local run_dir=$1 line
   [ -z "${finetune_name_of[$run_dir]:-}" ] || return 0
   line=$(grep -m1 -E '^#SBATCH[[:space:]]+(--job-name[=[:space:]]|-J[[:space:]]*)' \
     "$EXPERIMENT_DIR/$run_dir/finetune.slurm" 2>/dev/null)
@@ -208,7 +219,7 @@ read_finetune_name() {
   line=${line#*-J}
   line=${line#=}
   line=$(echo "$line" | tr -d "\"'" | awk '{print $1}')
-  finetune_name_of[$run_dir]=${line:-$run_name}
+  finetune_name_of[$run_dir]=${line:-${finetune_default[$run_dir]}}
 }
 
 declare -A training_of=() training_problem_of=()
@@ -220,14 +231,14 @@ declare -A training_of=() training_problem_of=()
 find_training() {
   local run_dir=$1 run_name=$2 name id ids=() own=() other shared=()
   if [ -n "${after[$run_name]:-}${after[$run_dir]:-}" ]; then
-    training=${after[$run_name]:-${after[$run_dir]}} training_problem=
+    training=${after[$run_name]:-${after[$run_dir]}} training_problem=''
     return
   fi
   if [ -n "${training_of[$run_dir]+set}" ]; then
     training=${training_of[$run_dir]} training_problem=${training_problem_of[$run_dir]}
     return
   fi
-  read_finetune_name "$run_dir" "$run_name"
+  read_finetune_name "$run_dir"
   name=${finetune_name_of[$run_dir]}
   read -r -a ids <<<"${jobs_named[$name]:-}"
   for id in "${ids[@]}"; do
@@ -240,7 +251,7 @@ find_training() {
   if [ ${#own[@]} -eq 0 ] && [ ${#ids[@]} -gt 0 ]; then
     for other in "${!run_dir_of[@]}"; do
       [ "${run_dir_of[$other]}" != "$run_dir" ] || continue
-      read_finetune_name "${run_dir_of[$other]}" "$other"
+      read_finetune_name "${run_dir_of[$other]}"
       [ "${finetune_name_of[${run_dir_of[$other]}]}" != "$name" ] || shared+=("$other")
     done
     if [ ${#shared[@]} -eq 0 ]; then
@@ -295,38 +306,32 @@ find_job_limit() {
 
 # -- the outcome protocol ---------------------------------------------------------------------
 
-# True when the cell's script left its done mark and one of its inspect logs is still there
-# (delete a log to have its cell run again). Logs are {timestamp}_{cell}_{id}.eval.
-finished() {
-  local logs=$1 name=$2 log stem
-  [ -e "$logs/.$name.complete" ] || return 1
-  for log in "$logs"/*_"$name"_*.eval; do
+# Sets `cell_log_files` to the cell's logs, oldest first (names start with their time):
+# {timestamp}_{cell}_{id}.eval, where neither the timestamp nor the id holds a `_`.
+find_logs() {
+  local name=${cell_name[$1]} log stem
+  cell_log_files=()
+  for log in "${cell_logs[$1]}"/*_"$name"_*.eval; do
     [ -e "$log" ] || continue
     stem=${log##*/}
     stem=${stem%.eval}
     stem=${stem#*_}
-    [ "${stem%_*}" != "$name" ] || return 0
+    [ "${stem%_*}" != "$name" ] || cell_log_files+=("$log")
   done
-  return 1
 }
 
-# Sets `newest_log` to the cell's newest log (names sort by their timestamp), or empty.
-find_newest_log() {
-  local logs=$1 name=$2 log stem
-  newest_log=
-  for log in "$logs"/*_"$name"_*.eval; do
-    [ -e "$log" ] || continue
-    stem=${log##*/}
-    stem=${stem%.eval}
-    stem=${stem#*_}
-    [ "${stem%_*}" != "$name" ] || newest_log=$log
-  done
+# True when the cell's script left its done mark and one of its inspect logs is still there
+# (delete a log to have its cell run again).
+finished() {
+  [ -e "${cell_done[$1]}" ] || return 1
+  find_logs "$1"
+  [ ${#cell_log_files[@]} -gt 0 ]
 }
 
 # -- one submission pass ----------------------------------------------------------------------
 
 submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0
-full=0
+full=0 sleeper=''
 declare -A handled=() conflicted=()
 
 report() {
@@ -335,11 +340,8 @@ report() {
 
 # Scripts that `copier update` left with conflict markers are never submitted.
 find_conflicts() {
-  local paths=() index path script
-  for index in "${chosen[@]}"; do
-    script_of "$index"
-    paths+=("$EXPERIMENT_DIR/$script")
-  done
+  local paths=() index path
+  for index in "${chosen[@]}"; do paths+=("$EXPERIMENT_DIR/${cell_script[index]}"); done
   while IFS= read -r path; do
     [ -z "$path" ] || conflicted[$path]=1
   done < <(grep -lE '^(<{7}|>{7})( |$)|^={7}$' -- "${paths[@]}" 2>/dev/null)
@@ -352,11 +354,9 @@ limit_refusal() {
 }
 
 submit_cell() {
-  local index=$1 run_dir=${cell_run_dir[$1]} name=${cell_name[$1]}
-  local script eval_dir path dependency=() out rc job='' line
-  script_of "$index"
-  eval_dir="$EXPERIMENT_DIR/$run_dir/eval"
+  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line
   path="$EXPERIMENT_DIR/$script"
+  eval_dir=${path%/*}
 
   if [ -n "${conflicted[$path]:-}" ]; then
     report REFUSED "$script: holds merge-conflict markers (left by copier update?): resolve them, then submit it"
@@ -368,13 +368,13 @@ submit_cell() {
     already_queued=$((already_queued + 1)) handled[$index]=1
     return
   fi
-  if [ "$only_missing" -eq 1 ] && finished "$eval_dir/logs" "$name"; then
+  if [ "$only_missing" -eq 1 ] && finished "$index"; then
     report 'done' "$script: already has a successful inspect log"
     already_done=$((already_done + 1)) handled[$index]=1
     return
   fi
   if [ "${cell_epoch[index]}" != base ] && [ ! -d "${cell_checkpoint[index]}" ]; then
-    find_training "$run_dir" "${cell_run[index]}"
+    find_training "${cell_run_dir[index]}" "${cell_run[index]}"
     if [ -z "$training" ]; then
       report skipped "$script: checkpoint ${cell_checkpoint[index]} does not exist, and $training_problem"
       skipped=$((skipped + 1)) handled[$index]=1
@@ -392,20 +392,20 @@ submit_cell() {
 
   if [ "$dry_run" -eq 1 ]; then
     printf -v out %q "$eval_dir"
-    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }$name.slurm"
+    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }${path##*/}"
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1
     return
   fi
   # From the eval directory: the script finds its experiment through $SLURM_SUBMIT_DIR.
-  out=$(cd "$eval_dir" && sbatch --parsable "${dependency[@]}" "$name.slurm" 2>&1)
+  out=$(cd "$eval_dir" && sbatch --parsable "${dependency[@]}" "${path##*/}" 2>&1)
   rc=$?
   # --parsable prints "ID" or "ID;CLUSTER"; warnings may come first.
   while IFS= read -r line; do
     if [[ $line =~ ^([0-9]+)(;.*)?$ ]]; then job=${BASH_REMATCH[1]}; break; fi
   done <<<"$out"
   if [ "$rc" -eq 0 ] && [ -n "$job" ]; then
-    printf '%s\n' "$job" 2>/dev/null >"$eval_dir/logs/.$name.job" ||
-      echo "warning: could not record job $job in $eval_dir/logs: --status will not see it in sacct" >&2
+    printf '%s\n' "$job" 2>/dev/null >"${cell_job[index]}" ||
+      echo "warning: could not record job $job in ${cell_job[index]}: --status will not ask sacct about it" >&2
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1
     if [ ${#dependency[@]} -gt 0 ]; then
       report chained "$script: job $job, after fine-tuning job $training"
@@ -415,10 +415,10 @@ submit_cell() {
       submitted=$((submitted + 1))
     fi
   elif limit_refusal "$out"; then
-    echo "sbatch refused $script for a job limit: $(printf '%s' "$out" | tr '\n' ' ')" >&2
+    echo "sbatch refused $script for a job limit: ${out//$'\n'/ }" >&2
     full=1 waiting=$((waiting + 1))
   else
-    report FAILED "$script: sbatch failed: $(printf '%s' "$out" | tr '\n' ' ')"
+    report FAILED "$script: sbatch failed: ${out//$'\n'/ }"
     failed=$((failed + 1)) handled[$index]=1
   fi
 }
@@ -463,7 +463,7 @@ exit_status() {
 }
 
 stop_watching() {
-  kill "$sleeper" 2>/dev/null
+  [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null
   echo
   echo "stopped: $waiting cells were still waiting for a slot; run the same command again to go on"
   summary
@@ -485,6 +485,7 @@ submit_all() {
       sleep "$poll" &
       sleeper=$!
       wait "$sleeper"
+      sleeper=''
       before=$waiting
       if ! submission_pass; then
         waiting=$before
@@ -501,15 +502,36 @@ submit_all() {
 
 # -- status -----------------------------------------------------------------------------------
 
+declare -A sacct_state=()
+
+# Sets `job` to the id of the cell's newest submission, as submit_evals.sh recorded it.
+recorded_job() {
+  job=''
+  [ ! -f "${cell_job[$1]}" ] || read -r job <"${cell_job[$1]}"
+  [[ $job =~ ^[0-9]+$ ]] || job=''
+}
+
+# One sacct call for every job the submissions recorded, when accounting is there.
+read_sacct() {
+  local index job ids=() out id state
+  for index in "${chosen[@]}"; do
+    recorded_job "$index"
+    [ -z "$job" ] || ids+=("$job")
+  done
+  [ ${#ids[@]} -gt 0 ] || return 0
+  out=$(IFS=,; sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" --format=JobIDRaw,State 2>/dev/null) ||
+    return 0
+  while IFS='|' read -r id state; do
+    [[ $id =~ ^[0-9]+$ ]] && sacct_state[$id]=${state%% *}
+  done <<<"$out"
+}
+
 # Sets `cell_state` and `detail` for one cell from the queue snapshot, sacct's states and
-# the files the scripts leave in eval/logs.
+# the marks the scripts leave beside their logs.
 cell_status() {
-  local index=$1 run_dir=${cell_run_dir[$1]} name=${cell_name[$1]}
-  local path logs job reason mark script state
-  script_of "$index"
-  path="$EXPERIMENT_DIR/$script"
-  logs="$EXPERIMENT_DIR/$run_dir/eval/logs"
-  detail=
+  local index=$1 path job reason mark state
+  path="$EXPERIMENT_DIR/${cell_script[$1]}"
+  detail=''
   if [ -n "${queued_id[$path]:-}" ]; then
     job=${queued_id[$path]}
     case "${queued_state[$path]}" in
@@ -524,15 +546,15 @@ cell_status() {
     esac
     return
   fi
-  if finished "$logs" "$name"; then
+  if finished "$index"; then
     cell_state='done'
     return
   fi
-  job='' state=''
-  [ ! -f "$logs/.$name.job" ] || read -r job <"$logs/.$name.job"
-  [[ ! $job =~ ^[0-9]+$ ]] || state=${sacct_state[$job]:-}
-  if [ -f "$logs/.$name.failed" ]; then
-    read -r mark <"$logs/.$name.failed"
+  recorded_job "$index"
+  state=''
+  [ -z "$job" ] || state=${sacct_state[$job]:-}
+  if [ -f "${cell_failed[index]}" ]; then
+    read -r mark <"${cell_failed[index]}"
     cell_state=failed detail="${job:+job $job${state:+ $state}: }$mark"
     return
   fi
@@ -544,50 +566,30 @@ cell_status() {
       cell_state=failed detail="job $job COMPLETED but left no done mark"
       return ;;
   esac
-  find_newest_log "$logs" "$name"
-  if [ -n "$newest_log" ]; then
-    cell_state=failed detail="$newest_log has no done mark: the job ended before judging it"
+  find_logs "$index"
+  if [ ${#cell_log_files[@]} -gt 0 ]; then
+    cell_state=failed detail="${cell_log_files[-1]} has no done mark: the job ended before judging it"
     return
   fi
   if [ "${cell_epoch[index]}" != base ] && [ ! -d "${cell_checkpoint[index]}" ]; then
-    find_training "$run_dir" "${cell_run[index]}"
-    cell_state="checkpoint missing"
+    find_training "${cell_run_dir[index]}" "${cell_run[index]}"
     state=${job_state[${training:-none}]:-}
+    cell_state="checkpoint missing"
     detail="${cell_checkpoint[index]}${training:+ (fine-tuning job $training${state:+ is ${state,,}})}"
     return
   fi
   cell_state="not submitted"
 }
 
-declare -A sacct_state=()
-
-# One sacct call for every job the submissions recorded, when accounting is there.
-read_sacct() {
-  local index job ids=() out id state
-  for index in "${chosen[@]}"; do
-    job=
-    [ ! -f "$EXPERIMENT_DIR/${cell_run_dir[index]}/eval/logs/.${cell_name[index]}.job" ] ||
-      read -r job <"$EXPERIMENT_DIR/${cell_run_dir[index]}/eval/logs/.${cell_name[index]}.job"
-    [[ $job =~ ^[0-9]+$ ]] && ids+=("$job")
-  done
-  [ ${#ids[@]} -gt 0 ] || return 0
-  out=$(IFS=,; sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" --format=JobIDRaw,State 2>/dev/null) ||
-    return 0
-  while IFS='|' read -r id state; do
-    [[ $id =~ ^[0-9]+$ ]] && sacct_state[$id]=${state%% *}
-  done <<<"$out"
-}
-
 show_status() {
-  local index state script
+  local index state
   declare -A counts=()
   read_queue || echo "warning: squeue failed: pending and running cells are not shown as such" >&2
   read_sacct
   for index in "${chosen[@]}"; do
     cell_status "$index"
     counts[$cell_state]=$((${counts[$cell_state]:-0} + 1))
-    script_of "$index"
-    printf '%-18s %s\n' "$cell_state" "$script${detail:+: $detail}"
+    printf '%-18s %s\n' "$cell_state" "${cell_script[index]}${detail:+: $detail}"
   done
   printf '%s cells:' "${#chosen[@]}"
   for state in 'done' failed running pending "not submitted" "checkpoint missing"; do
