@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from .epochs import LAST, EpochChoice, read_epochs, read_matrix_cell
+from .epochs import LAST, EpochChoice
 from .errors import InputError
-from .finetune import YAML_LOADER, FinetuneSetup, read_finetune_setup
+from .finetune import YAML_LOADER, FinetuneSetup, checkpoint_dir, data_path, read_finetune_setup
 from .markdown import normalize
+from .notes import Warnings
 from .resources import resources_for
 from .site import Site, find_site_file, read_site
 from .summary import BASE, FINE_TUNED, RunRow, Summary, TaskRow, read_summary
@@ -80,22 +81,24 @@ def default_env_setup(site: Site) -> str:
 
 def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
     """The plan of the experiment in `experiment_dir` (an absolute path)."""
-    summary = read_summary(experiment_dir / SUMMARY_FILE)
-    site = read_site(find_site_file(experiment_dir))
-    builder = _Builder(experiment_dir, summary, site, env_setup)
+    warnings = Warnings()
+    summary = read_summary(experiment_dir / SUMMARY_FILE, warnings)
+    site = read_site(find_site_file(experiment_dir), warnings)
+    builder = _Builder(experiment_dir, summary, site, env_setup, warnings)
     return builder.plan()
 
 
 class _Builder:
-    def __init__(self, experiment_dir: Path, summary: Summary, site: Site, env_setup: str | None):
+    def __init__(self, experiment_dir: Path, summary: Summary, site: Site, env_setup: str | None,
+                 warnings: Warnings):
         self.dir = experiment_dir
         self.summary = summary
         self.site = site
         self.needs_conda = env_setup is None or CONDA_PLACEHOLDER in env_setup
-        self.warnings: list[str] = []
+        self.warnings = warnings
         self._check_names()
         self.setups = {
-            run.name: read_finetune_setup(experiment_dir / run.name / SETUP_FILE)
+            run.name: _v01_required(read_finetune_setup(experiment_dir / run.name / SETUP_FILE, warnings))
             for run in summary.runs
             if run.kind == FINE_TUNED
         }
@@ -105,12 +108,12 @@ class _Builder:
                 f"Configuration → Evaluation → System prompt {evaluation!r} differs from "
                 f"the Training one {training!r}: the scripts use the Training one"
             )
-        self.text_epochs = read_epochs(summary.plan_text)
-        self.text_tasks = self._tasks_named_in_text()
-        self.matrix = self._read_matrix()
+        self.text_epochs = summary.plan_epochs
+        self.text_tasks = list(summary.text_tasks)
+        self.matrix = summary.matrix or {}
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        self.warnings.add(message)
 
     # -- checks of the summary as a whole ---------------------------------------------------
 
@@ -136,57 +139,6 @@ class _Builder:
         if clash:
             raise InputError(path, f"two runs would share the directory {clash[0]!r}", "rename one of them")
 
-    def _tasks_named_in_text(self) -> list[str]:
-        text = self.summary.plan_text
-        named = [
-            task.name
-            for task in self.summary.tasks
-            if re.search(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
-        ]
-        if not named:
-            return [task.name for task in self.summary.tasks]
-        left_out = [task.name for task in self.summary.tasks if task.name not in named]
-        if left_out and self.summary.matrix is None:
-            self.warn(
-                f"the Evaluation Plan names {', '.join(named)} but not {', '.join(left_out)}: "
-                f"{', '.join(left_out)} will not be evaluated (name it in the plan or add an Evaluation Matrix)"
-            )
-        return named
-
-    def _read_matrix(self) -> dict[str, dict[str, str]]:
-        """run name -> task name -> cell text, for the runs and tasks the matrix lists."""
-        table = self.summary.matrix
-        if table is None:
-            return {}
-        run_at = table.column("run name", "run", "name")
-        if run_at is None:
-            raise InputError(
-                self.summary.path,
-                "the Evaluation Matrix has no 'Run Name' column",
-                "make its first column 'Run Name'",
-            )
-        tasks = {normalize(task.name): task.name for task in self.summary.tasks}
-        columns = {}
-        for index, header in enumerate(table.header):
-            if index == run_at or header in ("notes", "note", "comments", "comment"):
-                continue
-            if header in tasks:
-                columns[tasks[header]] = index
-            else:
-                self.warn(f"Evaluation Matrix column '{header}' is not a task in Evaluation Tasks: ignored")
-        runs = {run.name for run in self.summary.runs}
-        matrix = {}
-        for row in table.rows:
-            name = row[run_at].strip() if run_at < len(row) else ""
-            if name not in runs:
-                self.warn(f"Evaluation Matrix row '{name}' is not a run in All Runs: ignored")
-                continue
-            matrix[name] = {task: row[i] if i < len(row) else "" for task, i in columns.items()}
-        missing = [run.name for run in self.summary.runs if run.name not in matrix]
-        if missing:
-            self.warn(f"runs {', '.join(missing)} have no Evaluation Matrix row: the plan text decides for them")
-        return matrix
-
     # -- runs and cells ------------------------------------------------------------------
 
     def plan(self) -> Plan:
@@ -197,13 +149,13 @@ class _Builder:
                 runs.append(run)
             else:
                 self.warn(f"run {row.name} has no evaluation planned: no scripts for it")
-        return Plan(self.summary.name, str(self.dir), runs, self.warnings)
+        return Plan(self.summary.title or self.dir.name, str(self.dir), runs, self.warnings.as_list())
 
     def _choice(self, run: RunRow, task: TaskRow) -> tuple[bool, EpochChoice | None]:
         """Whether this run evaluates this task, and at which epochs (None: the text's)."""
         row = self.matrix.get(run.name)
         if row is not None and task.name in row:
-            return read_matrix_cell(row[task.name])
+            return row[task.name]
         return task.name in self.text_tasks, None
 
     def _fine_tuned(self, row: RunRow) -> Run:
@@ -235,10 +187,11 @@ class _Builder:
             if not evaluated:
                 continue
             for epoch in self._epochs(row, task, choice, epochs, setup.path):
-                checkpoint = setup.checkpoint(row.name, epoch)
+                checkpoint = f"{checkpoint_dir(setup.output_dir_base, '', row.name)}/epoch_{epoch}"
                 _check_model_arg(setup.path, checkpoint)
                 run.cells.append(
-                    self._cell(task, epoch, f"{task.name}_epoch{epoch}", checkpoint, task.dataset or setup.data_path)
+                    self._cell(task, epoch, f"{task.name}_epoch{epoch}", checkpoint,
+                               task.dataset or data_path(setup, os.environ.get("USER", "")))
                 )
         return run
 
@@ -265,8 +218,7 @@ class _Builder:
         return chosen
 
     def _warn_once(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warn(message)
+        self.warn(message)
 
     def _model_path(self, model: str) -> str | None:
         """The path listed under Resources → Models for a model name.
@@ -314,8 +266,8 @@ class _Builder:
     def _summary_or_common(self, what: str, value: str | None, row: RunRow) -> str:
         if value is not None:
             return value
-        attribute = "prompt" if what == "prompt" else "data_path"
-        common = self._common(lambda s: getattr(s, attribute))
+        user = os.environ.get("USER", "")
+        common = self._common(lambda s: s.prompt if what == "prompt" else data_path(s, user))
         where = "Configuration → Training → Prompt" if what == "prompt" else "Resources → Dataset → Path"
         if common is None:
             raise InputError(
@@ -359,6 +311,14 @@ def _resolve(experiment_dir: Path, path: str) -> str:
     """Paths in the summary are relative to the experiment; the scripts run elsewhere."""
     path = os.path.expanduser(path)
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(experiment_dir, path))
+
+
+def _v01_required(setup: FinetuneSetup) -> FinetuneSetup:
+    """v0.1's required keys, until the plan takes the fallbacks of issue 11."""
+    for key in ("input_dir_base", "dataset_label", "output_dir_base", "prompt"):
+        if getattr(setup, key) is None:
+            raise InputError(setup.path, f"missing {key}", f"add {key}: to the file")
+    return setup
 
 
 def _run_dir(run: RunRow) -> str:
