@@ -110,15 +110,28 @@ class Table:
     rows: list[list[str]]  # plain text of each cell
     titles: list[str] = field(default_factory=list)  # column names as a reader sees them
     raw_rows: list[list[str]] = field(default_factory=list)  # each cell's source, for paths
-    # Cells each row has in the source: markdown-it pads a short row with empty cells, and
-    # an empty cell may mean "no", so a missing one must be told apart.
-    written: list[int] = field(default_factory=list)
+    row_lines: list[int] = field(default_factory=list)  # each row's line in the source
+    source_lines: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def column(self, *names: str) -> int | None:
         for name in names:
             if name in self.header:
                 return self.header.index(name)
         return None
+
+    def cells_written(self, row: int) -> int:
+        """How many cells row `row` has in the source. markdown-it pads a short row with
+        empty cells, and an empty cell may mean "no": a missing one must be told apart."""
+        line = self.row_lines[row] if row < len(self.row_lines) else -1
+        if not 0 <= line < len(self.source_lines):
+            return len(self.header)
+        # Split as markdown-it splits table rows.
+        cells = escapedSplit(self.source_lines[line].strip())
+        if cells and cells[0] == "":
+            cells.pop(0)
+        if cells and cells[-1] == "":
+            cells.pop()
+        return len(cells)
 
 
 _LABEL = re.compile(
@@ -271,19 +284,4 @@ def _table(node: Block, lines: list[str]) -> Table:
     texts = [[_text_of(cell) for cell in row.children] for row in rows]
     header, *body = texts or [[]]
     raw = [[cell.children[0].content if cell.children else "" for cell in row.children] for row in rows[1:]]
-    return Table(
-        [normalize(name) for name in header], body, header, raw,
-        [_cells_written(lines, row.line, len(header)) for row in rows[1:]],
-    )
-
-
-def _cells_written(lines: list[str], line: int, default: int) -> int:
-    """How many cells a table row has in the source, split as markdown-it splits it."""
-    if not 0 <= line < len(lines):
-        return default
-    cells = escapedSplit(lines[line].strip())
-    if cells and cells[0] == "":
-        cells.pop(0)
-    if cells and cells[-1] == "":
-        cells.pop()
-    return len(cells)
+    return Table([normalize(name) for name in header], body, header, raw, [row.line for row in rows[1:]], lines)

@@ -405,11 +405,12 @@ class _Reader:
                     columns[known_tasks[header]] = index
                 else:
                     self.warnings.add(f"Evaluation Matrix column '{table.titles[index]}' is not a task in Evaluation Tasks: ignored")
-            for row, written in zip(table.rows, table.written):
+            for number, row in enumerate(table.rows):
                 name = _cell(row, run_at)
                 if name not in known_runs:
                     self.warnings.add(f"Evaluation Matrix row '{name}' is not a run in All Runs: ignored")
                     continue
+                written = table.cells_written(number)
                 missing = [task for task, index in columns.items() if index >= written]
                 if missing:
                     raise self._error(
