@@ -386,3 +386,16 @@ def test_the_plan_literal_reads_back_exactly(value):
     literal = python_json(value)
     assert not any(separator in literal for separator in "\n\r\x85\u2028\u2029")
     assert json.loads(ast.literal_eval(literal)) == value
+
+
+# -- the README ------------------------------------------------------------------------------
+
+
+def test_the_readme_shows_what_the_example_gives(tmp_path):
+    from docs.results_example import generate
+
+    markdown, plot = generate(tmp_path / "cap_1B_lora")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```text\n# Results: ") + len("```text\n")
+    assert readme[start:readme.index("```", start)] == markdown
+    assert plot.is_file() and (ROOT / "docs/results_example.png").is_file()
