@@ -65,44 +65,41 @@ def logs(tmp_path_factory) -> dict[str, Logs]:
     to another cell (ignored).
     """
     root = tmp_path_factory.mktemp("results-logs")
-    example = plan_cells(EXAMPLE)
-    small_inputs = Experiment().write(root / "small-inputs")
-    small = plan_cells(small_inputs)
-    trees = {"example": root / "example", "small": root / "small"}
+    cells = {"example": plan_cells(EXAMPLE), "small": plan_cells(Experiment().write(root / "small-inputs"))}
 
-    def spec(tree: str, cells: dict, run: str, cell: str, **scores) -> LogSpec:
-        planned = cells[(run, cell)]
-        return LogSpec(log_dir=str(trees[tree] / planned["log_dir"]), cell=cell, metadata=planned["metadata"], **scores)
+    def spec(tree: str, run: str, cell: str, **scores) -> tuple[str, LogSpec]:
+        planned = cells[tree][(run, cell)]
+        log_dir = root / tree / planned["log_dir"]
+        return tree, LogSpec(log_dir=str(log_dir), cell=cell, metadata=planned["metadata"], **scores)
 
     older = [
-        ("example", spec("example", example, R8, "capitalization_epoch0", right=4, partial=2)),
-        ("example", spec("example", example, R8, "capitalization_epoch1", right=6)),
-        ("example", spec("example", example, R8, "capitalization_6L_epoch1", right=3, partial=1)),
-        ("example", spec("example", example, R16, "capitalization_epoch0", right=2)),
-        ("example", spec("example", example, BASE, "capitalization_base", right=1)),
-        ("example", spec("example", example, BASE, "capitalization_6L_base", partial=2)),
-        ("small", spec("small", small, "r8_lr1e-5", "capitalization_epoch0", right=5, partial=1)),
+        spec("example", R8, "capitalization_epoch0", right=4, partial=2),
+        spec("example", R8, "capitalization_epoch1", right=6),
+        spec("example", R8, "capitalization_6L_epoch1", right=3, partial=1),
+        spec("example", R16, "capitalization_epoch0", right=2),
+        spec("example", BASE, "capitalization_base", right=1),
+        spec("example", BASE, "capitalization_6L_base", partial=2),
+        spec("small", "r8_lr1e-5", "capitalization_epoch0", right=5, partial=1),
     ]
-    foreign = spec("example", example, BASE, "capitalization_6L_base", right=5)
-    foreign.metadata = example[(R8, "capitalization_6L_epoch1")]["metadata"]
+    _, foreign = spec("example", BASE, "capitalization_6L_base", right=5)
+    foreign.metadata = cells["example"][(R8, "capitalization_6L_epoch1")]["metadata"]
     newer = [
-        ("example", spec("example", example, R8, "capitalization_epoch1", broken=True)),
-        ("example", spec("example", example, R16, "capitalization_epoch0", right=7)),
-        ("example", spec("example", example, R16, "capitalization_epoch1", broken=True)),
+        spec("example", R8, "capitalization_epoch1", broken=True),
+        spec("example", R16, "capitalization_epoch0", right=7),
+        spec("example", R16, "capitalization_epoch1", broken=True),
         ("example", foreign),
     ]
     # inspect records the creation time to the second: the newer logs start a second later.
     newer[0][1].pause_before = 1.1
-    specs = [spec for _, spec in older + newer]
-    paths = make_logs(specs, root / "work")
+    paths = make_logs([log for _, log in older + newer], root / "work")
 
-    result = {name: Logs(tree, {}, {}) for name, tree in trees.items()}
-    for (tree, spec), path in zip(older + newer, paths):
-        run = spec.metadata["run"] if spec is not foreign else BASE
-        result[tree].files.setdefault((run, spec.cell), []).append(path)
-        if not spec.broken and spec is not foreign:
-            result[tree].chosen[(run, spec.cell)] = (spec, path)  # newer successes replace older
-    for key in example:
+    result = {tree: Logs(root / tree, {}, {}) for tree in cells}
+    for (tree, log), path in zip(older + newer, paths):
+        run = BASE if log is foreign else log.metadata["run"]
+        result[tree].files.setdefault((run, log.cell), []).append(path)
+        if not log.broken and log is not foreign:
+            result[tree].chosen[(run, log.cell)] = (log, path)  # newer successes replace older
+    for key in cells["example"]:
         result["example"].chosen.setdefault(key, None)
     return result
 
