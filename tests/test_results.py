@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from inspect_ai.log import read_eval_log
@@ -266,11 +267,23 @@ def test_metric_option_picks_a_scorer_and_an_unknown_one_writes_nothing(render, 
     assert not (tmp_path / "none").exists()
 
 
+# Quotes of every kind, a backslash, Jinja, a line separator, non-ASCII: the embedded plan
+# must read back as recorded.
+HOSTILE_TITLE = 'Sweep "α" \\d \'\'\' """ {{ x }} \u2028 end'
+
+
 def test_a_finished_sweep_exits_0_and_one_factor_has_no_heatmap(render, logs, tmp_path):
-    experiment = rendered_with_logs(render, logs["small"], Experiment())
+    experiment = rendered_with_logs(render, logs["small"], Experiment(title=HOSTILE_TITLE))
     done = collect_results(experiment)  # --out defaults to results/ beside the script
 
     assert done.returncode == 0, done.stderr
+    plan = yaml.safe_load((experiment / ".copier-answers.yml").read_text(encoding="utf-8"))["plan"]
+    script = load(experiment)
+    assert script.EXPERIMENT == plan["experiment"] == HOSTILE_TITLE
+    assert script.FACTORS == plan["factors"] == ["LoRA Rank"]
+    assert script.CELLS == [{"run": run["name"], "name": cell["name"], "task": cell["task"], "epoch": cell["epoch"],
+                             "log_dir": cell["log_dir"], "metadata": cell["metadata"]}
+                            for run in plan["runs"] for cell in run["cells"]]
     [row] = read_csv(experiment / "results/results.csv")
     assert (row["run"], row["LoRA Rank"], row["status"], row["includes/accuracy"]) == ("r8_lr1e-5", "8", "success", "0.75")
     assert sorted(path.name for path in (experiment / "results").glob("*.png")) == ["capitalization_includes-accuracy.png"]
@@ -284,6 +297,7 @@ def test_a_moved_tree_reads_its_own_logs(render, logs, tmp_path):
 
     done = collect_results(moved)
     assert done.returncode == 1, done.stderr
+    assert str(experiment) not in (moved / "collect_results.py").read_text(encoding="utf-8")
     assert f"inspect view --log-dir {moved}" in done.stdout
     rows = read_csv(moved / "results/results.csv")
     assert [row["status"] for row in rows].count("success") == 6
