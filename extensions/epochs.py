@@ -14,8 +14,9 @@ ALL = "all"
 LAST = "last"
 EXPLICIT = "explicit"
 # No plan names an epoch range wider than this: "epochs 0-100000" is a typo, and expanding
-# it would plan a cell per number. setup_finetune.yaml's `epochs` has the same limit.
-MAX_EPOCHS = 1000
+# it would plan a cell per number. Training epochs have the same limit; a plan that stays
+# under it can still be too large, which the plan's own cell limit (MAX_CELLS) catches.
+MAX_EPOCHS = 10_000
 
 # "every epoch", "all epochs", "all saved epochs", "both epochs", "all checkpoints"
 _ALL_WORDS = re.compile(r"\b(every|all|each|both)\s+(?:[\w-]+\s+)?epochs?\b|\ball\s+checkpoints\b")

@@ -18,7 +18,7 @@ import yaml
 
 from .epochs import MAX_EPOCHS
 from .errors import InputError
-from .names import check_length, check_slurm_word
+from .names import check_length
 from .notes import Warnings
 from .source import read_source
 
@@ -104,8 +104,6 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
     _warn_about_saving(path, data, epochs, epochs_to_save, save_last, warnings)
     system_prompt = value.text("system_prompt")
     account = _word(data.get("account"))
-    if account is not None:
-        check_slurm_word(path, "account", account)
     return FinetuneSetup(
         path=path,
         run_name=run_name,

@@ -8,7 +8,17 @@ from pathlib import Path
 
 from .errors import InputError
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
-from .render import answers_yaml, plan_table, shell_quote, task_config, with_conda_env
+from .render import (
+    answers_yaml,
+    log_file_pattern,
+    plan_table,
+    protocol_source,
+    python_json,
+    sbatch_header,
+    shell_quote,
+    task_config,
+    with_conda_env,
+)
 from .site import find_site_file, read_site
 
 
@@ -72,6 +82,7 @@ GLOBALS = {
     "load_plan": load_plan,
     "env_setup_default": env_setup_default,
     "refuse_second_copy": refuse_second_copy,
+    "protocol_source": protocol_source,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,
@@ -79,4 +90,7 @@ FILTERS = {
     "task_config": task_config,
     "with_conda_env": with_conda_env,
     "plan_table": plan_table,
+    "sbatch_header": sbatch_header,
+    "log_file_pattern": log_file_pattern,
+    "python_json": python_json,
 }

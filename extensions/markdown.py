@@ -108,7 +108,7 @@ class Bullet:
 class Table:
     header: list[str]  # normalized column names
     rows: list[list[str]]  # plain text of each cell
-    titles: list[str] = field(default_factory=list)  # column names as a reader sees them
+    raw_header: list[str] = field(default_factory=list)  # the column names as a reader sees them
     raw_rows: list[list[str]] = field(default_factory=list)  # each cell's source, for paths
     row_lines: list[int] = field(default_factory=list)  # each row's line in the source
     source_lines: list[str] = field(default_factory=list, repr=False, compare=False)

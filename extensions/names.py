@@ -37,16 +37,3 @@ def check_length(file: object, what: str, name: str) -> None:
             "file system's 255-byte limit)",
         )
 
-
-# Accounts and partitions go into `#SBATCH` lines, which sbatch splits on spaces.
-SLURM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
-
-
-def check_slurm_word(file: object, what: str, value: str, where: str = "") -> None:
-    """Refuse an account or partition name that Slurm could not have given."""
-    if not SLURM_WORD.match(value):
-        raise InputError(
-            file,
-            f"{where}{what} {value!r} is not a valid SLURM {what} name",
-            f"fix the {what}: letters, digits and . _ - only (`sacctmgr show assoc user=$USER` lists yours)",
-        )

@@ -7,6 +7,7 @@ The plan is recorded as a Copier answer, so the templates only format it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,12 +16,14 @@ from pathlib import Path
 
 import yaml
 
+from . import precedence, protocol
 from .epochs import LAST, EpochChoice
 from .errors import InputError
 from .finetune import YAML_LOADER, FinetuneSetup, checkpoint_dir, data_path, read_finetune_setup
 from .markdown import normalize
 from .notes import Warnings
 from .resources import resources_for
+from .sbatch import run_header
 from .site import Site, find_site_file, read_site
 from .summary import BASE, FINE_TUNED, RunRow, Summary, TaskRow, read_summary
 
@@ -31,39 +34,46 @@ DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 
 # Run and task names become directory names, file names and `#SBATCH --job-name` values.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
-# Accounts and partitions go into `#SBATCH` lines, which sbatch splits on spaces.
-_SLURM_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Cell:
+    name: str  # protocol.cell_name: the script's file name without .slurm
+    job_name: str
     task: str
     epoch: int | None  # None for a base-model cell
-    name: str  # "{task}_epoch{N}" or "{task}_base": the script's file name without .slurm
-    script: str  # the inspect task file
+    task_file: str  # the inspect task file
     model_path: str
     data_path: str
+    script: str  # these three: protocol's paths, relative to the experiment directory
+    log_dir: str
+    done_mark: str
+    metadata: dict  # what `inspect eval --metadata` writes into the log's header
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Run:
     name: str
     dir: str
     kind: str
     model: str
+    factors: dict[str, str]  # the All Runs columns between Model and Type
+    finetune_job: str | None  # the job name of the run's fine-tuning job
     conda_env: str | None
-    account: str | None
-    partition: str | None
-    resources: dict
     prompt: str
     system_prompt: str
+    resources: dict
+    sbatch: list[list[str]]  # the run's #SBATCH [option, value] pairs, in order (sbatch.run_header)
     cells: list[Cell] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Plan:
     experiment: str
     experiment_dir: str
+    factors: list[str]
+    decoding: dict
+    max_jobs: int | None
     runs: list[Run]
     warnings: list[str]
 
@@ -79,128 +89,109 @@ def default_env_setup(site: Site) -> str:
     return "\n".join((*(site.module_lines or DEFAULT_MODULE_LINES), f"conda activate {CONDA_PLACEHOLDER}"))
 
 
+# Past this many cells a plan is more likely a typo (`epochs: 100000`, "every epoch") than a
+# sweep: 1,040 cells is the largest benchmarked; Della queues 25 jobs per user at a time.
+MAX_CELLS = 5000
+
+
 def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
     """The plan of the experiment in `experiment_dir` (an absolute path)."""
     warnings = Warnings()
     summary = read_summary(experiment_dir / SUMMARY_FILE, warnings)
     site = read_site(find_site_file(experiment_dir), warnings)
-    builder = _Builder(experiment_dir, summary, site, env_setup, warnings)
-    return builder.plan()
+    _check_names(summary)
+    setups = {
+        row.name: _v01_required(read_finetune_setup(experiment_dir / row.name / SETUP_FILE, warnings))
+        for row in summary.runs
+        if row.kind == FINE_TUNED
+    }
+    if None not in (summary.system_prompt, summary.eval_system_prompt) and summary.system_prompt != summary.eval_system_prompt:
+        warnings.add(
+            f"Configuration → Evaluation → System prompt {summary.eval_system_prompt!r} differs from "
+            f"the Training one {summary.system_prompt!r}: the scripts use the Training one"
+        )
+    selection = _Selection(summary, warnings)
+    inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup)
+    runs = []
+    for row in summary.runs:
+        run = _fine_tuned_run(inputs, row, selection, warnings) if row.kind == FINE_TUNED else _base_run(inputs, row, selection, warnings)
+        if run.cells:
+            runs.append(run)
+        else:
+            warnings.add(f"run {row.name} has no evaluation planned: no scripts for it")
+    count = sum(len(run.cells) for run in runs)
+    if count > MAX_CELLS:
+        raise InputError(
+            summary.path,
+            f"the plan has {count} evaluation cells, more than the {MAX_CELLS} this template accepts "
+            "(MAX_CELLS in extensions/plan.py)",
+            "check the epochs and the Evaluation Plan: name the epochs to evaluate instead of every epoch",
+        )
+    return Plan(
+        experiment=summary.title or experiment_dir.name,
+        experiment_dir=str(experiment_dir),
+        factors=list(summary.factors),
+        decoding=precedence.decoding(summary, warnings),
+        max_jobs=None,
+        runs=runs,
+        warnings=warnings.as_list(),
+    )
 
 
-class _Builder:
-    def __init__(self, experiment_dir: Path, summary: Summary, site: Site, env_setup: str | None,
-                 warnings: Warnings):
-        self.dir = experiment_dir
+@dataclass(frozen=True)
+class _Inputs:
+    dir: Path
+    summary: Summary
+    site: Site
+    setups: dict[str, FinetuneSetup]
+    needs_conda: bool
+
+
+def _check_names(summary: Summary) -> None:
+    for kind, names in (
+        ("run", [run.name for run in summary.runs]),
+        ("task", [task.name for task in summary.tasks]),
+    ):
+        for name in names:
+            if not _SAFE_NAME.match(name) or name in (".", ".."):
+                raise InputError(
+                    summary.path,
+                    f"{kind} name {name!r} is not one safe path component",
+                    f"rename the {kind} with letters, digits and . _ + - only "
+                    "(no '/', no spaces, not starting with '-' or '.')",
+                )
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise InputError(summary.path, f"{kind} {duplicates[0]!r} is listed twice", f"give each {kind} its own name")
+    dirs = [_run_dir(run) for run in summary.runs]
+    clash = sorted({d for d in dirs if dirs.count(d) > 1})
+    if clash:
+        raise InputError(summary.path, f"two runs would share the directory {clash[0]!r}", "rename one of them")
+
+
+class _Selection:
+    """Which run evaluates which task at which epochs: the Evaluation Plan text and Matrix."""
+
+    def __init__(self, summary: Summary, warnings: Warnings):
         self.summary = summary
-        self.site = site
-        self.needs_conda = env_setup is None or CONDA_PLACEHOLDER in env_setup
         self.warnings = warnings
-        self._check_names()
-        self.setups = {
-            run.name: _v01_required(read_finetune_setup(experiment_dir / run.name / SETUP_FILE, warnings))
-            for run in summary.runs
-            if run.kind == FINE_TUNED
-        }
-        training, evaluation = summary.system_prompt, summary.eval_system_prompt
-        if None not in (training, evaluation) and training != evaluation:
-            self.warn(
-                f"Configuration → Evaluation → System prompt {evaluation!r} differs from "
-                f"the Training one {training!r}: the scripts use the Training one"
-            )
         self.text_epochs = summary.plan_epochs
-        self.text_tasks = list(summary.text_tasks)
+        self.text_tasks = summary.text_tasks
         self.matrix = summary.matrix or {}
 
-    def warn(self, message: str) -> None:
-        self.warnings.add(message)
-
-    # -- checks of the summary as a whole ---------------------------------------------------
-
-    def _check_names(self) -> None:
-        path = self.summary.path
-        for kind, names in (
-            ("run", [run.name for run in self.summary.runs]),
-            ("task", [task.name for task in self.summary.tasks]),
-        ):
-            for name in names:
-                if not _SAFE_NAME.match(name) or name in (".", ".."):
-                    raise InputError(
-                        path,
-                        f"{kind} name {name!r} is not one safe path component",
-                        f"rename the {kind} with letters, digits and . _ + - only "
-                        "(no '/', no spaces, not starting with '-' or '.')",
-                    )
-            duplicates = sorted({n for n in names if names.count(n) > 1})
-            if duplicates:
-                raise InputError(path, f"{kind} {duplicates[0]!r} is listed twice", f"give each {kind} its own name")
-        dirs = [_run_dir(run) for run in self.summary.runs]
-        clash = sorted({d for d in dirs if dirs.count(d) > 1})
-        if clash:
-            raise InputError(path, f"two runs would share the directory {clash[0]!r}", "rename one of them")
-
-    # -- runs and cells ------------------------------------------------------------------
-
-    def plan(self) -> Plan:
-        runs = []
-        for row in self.summary.runs:
-            run = self._fine_tuned(row) if row.kind == FINE_TUNED else self._base(row)
-            if run.cells:
-                runs.append(run)
-            else:
-                self.warn(f"run {row.name} has no evaluation planned: no scripts for it")
-        return Plan(self.summary.title or self.dir.name, str(self.dir), runs, self.warnings.as_list())
-
-    def _choice(self, run: RunRow, task: TaskRow) -> tuple[bool, EpochChoice | None]:
+    def choice(self, run: RunRow, task: TaskRow) -> tuple[bool, EpochChoice | None]:
         """Whether this run evaluates this task, and at which epochs (None: the text's)."""
         row = self.matrix.get(run.name)
         if row is not None and task.name in row:
             return row[task.name]
         return task.name in self.text_tasks, None
 
-    def _fine_tuned(self, row: RunRow) -> Run:
-        setup = self.setups[row.name]
-        if setup.model and setup.model != row.model:
-            self.warn(
-                f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
-                f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
-            )
-        for what, own, summarized in (
-            ("prompt", setup.prompt, self.summary.prompt),
-            ("system_prompt", setup.system_prompt, self.summary.system_prompt),
-        ):
-            if summarized is not None and own != summarized:
-                self.warn(
-                    f"{setup.path}: {what} {own!r} differs from the summary's Training "
-                    f"{what.replace('_', ' ')} {summarized!r}: {row.name} is evaluated with the run's own"
-                )
-        epochs = setup.epochs or self.summary.epochs
-        if epochs is None:
-            raise InputError(
-                setup.path,
-                f"the number of training epochs of {row.name} is unknown",
-                "add `epochs: N` to this file (or Epochs under Configuration → Training)",
-            )
-        run = self._run(row, setup.prompt, setup.system_prompt, setup.conda_env, setup.account, setup)
-        for task in self.summary.tasks:
-            evaluated, choice = self._choice(row, task)
-            if not evaluated:
-                continue
-            for epoch in self._epochs(row, task, choice, epochs, setup.path):
-                checkpoint = f"{checkpoint_dir(setup.output_dir_base, '', row.name)}/epoch_{epoch}"
-                _check_model_arg(setup.path, checkpoint)
-                run.cells.append(
-                    self._cell(task, epoch, f"{task.name}_epoch{epoch}", checkpoint,
-                               task.dataset or data_path(setup, os.environ.get("USER", "")))
-                )
-        return run
-
-    def _epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: int, setup_path) -> list[int]:
+    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: int, setup_path: Path) -> list[int]:
         if choice is None:
             choice = self.text_epochs
             if choice is None:
                 choice = EpochChoice(LAST)
-                self._warn_once("the Evaluation Plan names no epochs: evaluating the last epoch of each run")
+                self.warnings.add("the Evaluation Plan names no epochs: evaluating the last epoch of each run")
         chosen = choice.resolve(epochs)
         for epoch in chosen:
             if not 0 <= epoch < epochs:
@@ -211,99 +202,134 @@ class _Builder:
                     "epochs are 0-indexed: name epochs from 0 to epochs-1 in the Evaluation Plan or Matrix",
                 )
         if choice.said_last and max(chosen) != epochs - 1:
-            self.warn(
+            self.warnings.add(
                 f"the plan says 'last epoch' but names epoch {max(chosen)}, while {row.name} "
                 f"trains for {epochs} epochs (last is epoch_{epochs - 1}): using {choice.describe()}"
             )
         return chosen
 
-    def _warn_once(self, message: str) -> None:
-        self.warn(message)
 
-    def _model_path(self, model: str) -> str | None:
-        """The path listed under Resources → Models for a model name.
+def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> Run:
+    setup = inputs.setups[row.name]
+    if setup.model and setup.model != row.model:
+        warnings.add(
+            f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
+            f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
+        )
+    epochs = setup.epochs or inputs.summary.epochs
+    if epochs is None:
+        raise InputError(
+            setup.path,
+            f"the number of training epochs of {row.name} is unknown",
+            "add `epochs: N` to this file (or Epochs under Configuration → Training)",
+        )
+    prompt = precedence.prompt(setup, inputs.summary, warnings)
+    system_prompt = precedence.system_prompt(setup, inputs.summary, warnings)
+    run = _run(inputs, row, setup, prompt.value, system_prompt.value, row.name, warnings)
+    for task in inputs.summary.tasks:
+        evaluated, choice = selection.choice(row, task)
+        if not evaluated:
+            continue
+        for epoch in selection.epochs(row, task, choice, epochs, setup.path):
+            checkpoint = f"{checkpoint_dir(setup.output_dir_base, '', row.name)}/epoch_{epoch}"
+            _check_model_arg(setup.path, checkpoint)
+            _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or data_path(setup, _USER))
+    return run
 
-        The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
-        for "Llama-3.2-1B (base)"): a listed name contained in the other, or the other way
-        round, counts when only one does.
-        """
-        wanted = normalize(model)
-        if wanted in self.summary.models:
-            return self.summary.models[wanted]
-        close = [path for name, path in self.summary.models.items() if name in wanted or wanted in name]
-        return close[0] if len(close) == 1 else None
 
-    def _base(self, row: RunRow) -> Run:
-        model_path = self._model_path(row.model)
-        if not model_path:
-            raise InputError(
-                self.summary.path,
-                f"base run {row.name} uses model {row.model!r}, which has no path under Resources → Models",
-                f"add `- **{row.model}**: `/path/to/{row.model}`` under ### Models",
-            )
-        prompt = self._summary_or_common("prompt", self.summary.prompt, row)
-        system_prompt = self.summary.system_prompt
-        if system_prompt is None:
-            system_prompt = self.summary.eval_system_prompt
-        if system_prompt is None:
-            system_prompt = self._common(lambda s: s.system_prompt) or ""
-        conda_env = self.site.conda_env or self._common(lambda s: s.conda_env)
-        account = self.site.account or self._common(lambda s: s.account)
-        _check_model_arg(self.summary.path, model_path)
-        run = self._run(row, prompt, system_prompt, conda_env, account, None)
-        for task in self.summary.tasks:
-            evaluated, _ = self._choice(row, task)
-            if evaluated:
-                data_path = task.dataset or self._summary_or_common("data path", self.summary.dataset_path, row)
-                run.cells.append(self._cell(task, None, f"{task.name}_base", model_path, data_path))
-        return run
+def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> Run:
+    summary, setups = inputs.summary, inputs.setups
+    model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
+    _check_model_arg(summary.path, model_path.value)
+    prompt = precedence.base_text(
+        "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary, setups,
+        lambda s: s.prompt, warnings,
+    )
+    system_prompt = precedence.base_system_prompt(summary, setups, warnings)
+    run = _run(inputs, row, None, prompt.value, system_prompt.value, None, warnings)
+    for task in summary.tasks:
+        evaluated, _ = selection.choice(row, task)
+        if evaluated:
+            data_path = task.dataset or precedence.base_text(
+                "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary, setups,
+                lambda s: data_path(s, _USER), warnings,
+            ).value
+            _add_cell(inputs, run, task, None, model_path.value, data_path)
+    return run
 
-    def _common(self, get):
-        """The value every fine-tuned run agrees on, or None."""
-        values = {get(setup) for setup in self.setups.values()}
-        return values.pop() if len(values) == 1 else None
 
-    def _summary_or_common(self, what: str, value: str | None, row: RunRow) -> str:
-        if value is not None:
-            return value
-        user = os.environ.get("USER", "")
-        common = self._common(lambda s: s.prompt if what == "prompt" else data_path(s, user))
-        where = "Configuration → Training → Prompt" if what == "prompt" else "Resources → Dataset → Path"
-        if common is None:
-            raise InputError(
-                self.summary.path,
-                f"base run {row.name} needs a {what} and the summary has no {where}",
-                f"add {where} to experiment_summary.md",
-            )
-        self._warn_once(f"the summary has no {where}: base runs use the fine-tuned runs' {what} {common!r}")
-        return common
+def _model_path(summary: Summary, model: str) -> str | None:
+    """The path listed under Resources → Models for a model name.
 
-    def _run(self, row: RunRow, prompt, system_prompt, conda_env, account, setup: FinetuneSetup | None) -> Run:
-        source = setup.path if setup else self.site.path or self.summary.path
-        conda_env = conda_env or self.site.conda_env
-        account = account or self.site.account
-        if self.needs_conda and not conda_env:
-            raise InputError(
-                source,
-                f"run {row.name} has no conda environment",
-                "add `conda_env:` to its setup_finetune.yaml or a Default conda environment to "
-                "claude.local.md, or answer env_setup without {conda_env}",
-            )
-        for what, value in (("account", account), ("partition", self.site.partition)):
-            if value and not _SLURM_WORD.match(value):
-                raise InputError(source, f"{what} {value!r} is not a valid SLURM {what} name", f"fix the {what}")
-        if "{input}" not in prompt:
-            self._warn_once(
-                f"the prompt of {row.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model"
-            )
-        resources, warning = resources_for(row.model, self.summary.per_eval_minutes)
-        if warning:
-            self._warn_once(warning)
-        return Run(row.name, _run_dir(row), row.kind, row.model, conda_env, account,
-                   self.site.partition, resources, prompt, system_prompt)
+    The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
+    for "Llama-3.2-1B (base)"): a listed name contained in the other, or the other way
+    round, counts when only one does.
+    """
+    wanted = normalize(model)
+    if wanted in summary.models:
+        return summary.models[wanted]
+    close = [path for name, path in summary.models.items() if name in wanted or wanted in name]
+    return close[0] if len(close) == 1 else None
 
-    def _cell(self, task: TaskRow, epoch: int | None, name: str, model_path: str, data_path: str) -> Cell:
-        return Cell(task.name, epoch, name, _resolve(self.dir, task.script), model_path, _resolve(self.dir, data_path))
+
+def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str, system_prompt: str,
+         finetune_job: str | None, warnings: Warnings) -> Run:
+    site, setups = inputs.site, inputs.setups
+    conda_env = precedence.conda_env(setup, site, setups)
+    if inputs.needs_conda and not conda_env.value:
+        raise InputError(
+            setup.path if setup else site.path or inputs.summary.path,
+            f"run {row.name} has no conda environment",
+            "add `conda_env:` to its setup_finetune.yaml or a Default conda environment to "
+            "claude.local.md, or answer env_setup without {conda_env}",
+        )
+    if "{input}" not in prompt:
+        warnings.add(
+            f"the prompt of {row.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model"
+        )
+    resources, warning = resources_for(row.model)
+    if warning:
+        warnings.add(warning)
+    options = precedence.sbatch_options(resources, setup, inputs.summary, site, setups, warnings)
+    resources["time"] = options["time"].value
+    header = run_header(options)
+    return Run(
+        name=row.name,
+        dir=_run_dir(row),
+        kind=row.kind,
+        model=row.model,
+        factors=dict(row.factors),
+        finetune_job=finetune_job,
+        conda_env=conda_env.value,
+        prompt=prompt,
+        system_prompt=system_prompt,
+        resources=resources,
+        sbatch=header,
+    )
+
+
+def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model_path: str, data_path: str) -> None:
+    name = protocol.cell_name(task.name, epoch)
+    run.cells.append(Cell(
+        name=name,
+        job_name=protocol.job_name(task.name, run.dir),
+        task=task.name,
+        epoch=epoch,
+        task_file=_resolve(inputs.dir, task.script),
+        model_path=model_path,
+        data_path=_resolve(inputs.dir, data_path),
+        script=protocol.script_path(run.dir, name),
+        log_dir=protocol.log_dir(run.dir),
+        done_mark=protocol.done_mark(run.dir, name),
+        metadata={
+            "experiment": inputs.summary.title or inputs.dir.name,
+            "run": run.name,
+            "task": task.name,
+            "epoch": protocol.BASE_EPOCH if epoch is None else epoch,
+            "kind": run.kind,
+            "cell": name,
+        },
+    ))
 
 
 @lru_cache(maxsize=1024)
@@ -313,12 +339,15 @@ def _resolve(experiment_dir: Path, path: str) -> str:
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(experiment_dir, path))
 
 
+_USER = os.environ.get("USER", "")
+
+
 def _v01_required(setup: FinetuneSetup) -> FinetuneSetup:
-    """v0.1's required keys, until the plan takes the fallbacks of issue 11."""
+    """v0.1's required keys and default, until the plan takes the fallbacks of issue 11."""
     for key in ("input_dir_base", "dataset_label", "output_dir_base", "prompt"):
         if getattr(setup, key) is None:
             raise InputError(setup.path, f"missing {key}", f"add {key}: to the file")
-    return setup
+    return setup if setup.system_prompt is not None else dataclasses.replace(setup, system_prompt="")
 
 
 def _run_dir(run: RunRow) -> str:

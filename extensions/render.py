@@ -5,17 +5,36 @@ They format what the plan holds and compute nothing new.
 
 from __future__ import annotations
 
+import inspect
 import json
 import shlex
 
 import yaml
 
+from . import protocol
 from .plan import CONDA_PLACEHOLDER
+from .protocol import log_file_pattern
+from .sbatch import header_lines as sbatch_header
 
 
 def shell_quote(value: object) -> str:
     """One bash word that stands for exactly `value`."""
     return shlex.quote(str(value))
+
+
+def python_json(value: object) -> str:
+    """A Python string literal of `value` as JSON: `json.loads(literal)` gives `value` back.
+
+    repr() escapes quotes, backslashes and every non-printable character (line separators
+    included), so no string in the plan can end the literal or the line it is on.
+    """
+    return repr(json.dumps(value, ensure_ascii=False))
+
+
+def protocol_source(name: str) -> str:
+    """The source of one function of protocol.py, for a rendered script that runs without
+    this package: the log naming rule then still has a single definition."""
+    return inspect.getsource(getattr(protocol, name)).rstrip("\n")
 
 
 def task_config(cell: dict, run: dict) -> str:
@@ -55,9 +74,19 @@ def plan_table(plan: dict) -> str:
             epochs.setdefault(cell["task"], []).append("base" if cell["epoch"] is None else str(cell["epoch"]))
         rows.extend((run["dir"], task, ",".join(chosen), described) for task, chosen in epochs.items())
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
+    table = [
         "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3] for row in rows
+    ]
+    return "\n".join([*table, "", "decoding: " + describe_decoding(plan["decoding"])])
+
+
+def describe_decoding(decoding: dict) -> str:
+    described = (
+        f"sampling at temperature {decoding['temperature']:g}" if decoding["do_sample"] else "greedy (do_sample=false)"
     )
+    if decoding["max_tokens"]:
+        described += f", at most {decoding['max_tokens']} tokens"
+    return described
 
 
 class _AnswersDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):

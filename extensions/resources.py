@@ -69,10 +69,10 @@ def time_limit(per_eval_minutes: float | None) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def resources_for(model: str, per_eval_minutes: float | None) -> tuple[dict, str | None]:
+def resources_for(model: str) -> tuple[dict, str | None]:
+    """The tier's resources (the time limit is the plan's: see precedence.time)."""
     tier, warning = tier_for(model)
     resources = asdict(tier)
     del resources["billions"]
     resources["tier"] = resources.pop("name")
-    resources["time"] = time_limit(per_eval_minutes)
     return resources, warning

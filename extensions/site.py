@@ -3,7 +3,9 @@
 The file is cruijff_kit's per-user settings file (claude.local.md.template, and the Della
 reference copy): `## SLURM Defaults`, `## Module System`, `## HPC Environment` and
 `## Common Paths` → `### Working Directories` are read. Template placeholders such as
-`<your_slurm_account>` mean "not filled in": warned about and ignored.
+`<your_slurm_account>` mean "not filled in": warned about and ignored. Account, partition
+and constraint are checked where every `#SBATCH` value is (extensions/sbatch.py), which
+names this file as their source.
 """
 
 from __future__ import annotations
@@ -14,14 +16,11 @@ from pathlib import Path
 
 from .errors import InputError
 from .markdown import Document, Section, inline_text
-from .names import check_slurm_word
 from .notes import Warnings
 from .source import read_source
 from .values import is_placeholder, path_value
 
 SITE_FILE = "claude.local.md"
-# Slurm constraints are feature expressions: names joined by & | , with [ ] ( ) * counts.
-_CONSTRAINT = re.compile(r"^[A-Za-z0-9_.:,&|\[\]()*!-]+$")
 
 
 @dataclass(frozen=True)
@@ -76,15 +75,6 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
     account = setting([defaults], "SLURM Defaults", "account")
     partition = setting([defaults], "SLURM Defaults", "partition")
     constraint = setting([defaults], "SLURM Defaults", "constraint")
-    for what, value in (("account", account), ("partition", partition)):
-        if value is not None:
-            check_slurm_word(path, what, value, "SLURM Defaults → ")
-    if constraint is not None and not _CONSTRAINT.match(constraint):
-        raise InputError(
-            path,
-            f"SLURM Defaults → constraint {constraint!r} is not a Slurm constraint",
-            "write feature names joined by & or | (for example gpu80), without spaces or quotes",
-        )
     blocks = modules.code_blocks() if modules else []
     lines = tuple(
         line.rstrip()

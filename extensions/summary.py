@@ -187,9 +187,9 @@ class _Reader:
             })
             low, high = sorted((model_at, type_at))
             own = [i for i in range(low + 1, high) if i != name_at and table.header[i] not in _REMARK_COLUMNS]
-            factors.extend(table.titles[i] for i in own if table.titles[i] not in factors)
+            factors.extend(table.raw_header[i] for i in own if table.raw_header[i] not in factors)
             for row in table.rows:
-                values = {table.titles[i]: _cell(row, i) for i in own}
+                values = {table.raw_header[i]: _cell(row, i) for i in own}
                 rows.append((_cell(row, name_at), _cell(row, model_at), _cell(row, type_at), values))
         if not rows:
             raise self._error("the All Runs table has no rows", "list every run in All Runs")
@@ -210,7 +210,7 @@ class _Reader:
             index = table.column(*aliases)
             if index is None:
                 raise self._error(
-                    f"the '{title}' table has no '{name}' column (its columns: {', '.join(table.titles)})",
+                    f"the '{title}' table has no '{name}' column (its columns: {', '.join(table.raw_header)})",
                     f"add a '{name}' column to the '{title}' table",
                 )
             indexes.append(index)
@@ -404,7 +404,7 @@ class _Reader:
                 if header in known_tasks:
                     columns[known_tasks[header]] = index
                 else:
-                    self.warnings.add(f"Evaluation Matrix column '{table.titles[index]}' is not a task in Evaluation Tasks: ignored")
+                    self.warnings.add(f"Evaluation Matrix column '{table.raw_header[index]}' is not a task in Evaluation Tasks: ignored")
             for number, row in enumerate(table.rows):
                 name = _cell(row, run_at)
                 if name not in known_runs:
@@ -475,7 +475,8 @@ class _Reader:
         match = re.match(r"\s*(-?\d+(?:\.\d*)?|-?\.\d+)(?![\d.])", value)
         if not match or float(match.group(1)) < 0:
             raise self._error(
-                f"Configuration → Evaluation → Temperature {value!r} is not a temperature",
+                f"Configuration → Evaluation → Temperature {value!r} is not a "
+                + ("number" if not match else "temperature (it is negative)"),
                 "write a number: 0 for greedy decoding, or a sampling temperature like 0.7",
             )
         return float(match.group(1))

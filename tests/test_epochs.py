@@ -59,7 +59,7 @@ def test_text_without_epochs():
 
 
 def test_an_absurd_range_is_refused_with_its_limit():
-    with pytest.raises(EpochSyntaxError, match=r"more than 1000 epochs .*MAX_EPOCHS in extensions/epochs.py"):
+    with pytest.raises(EpochSyntaxError, match=r"more than 10000 epochs .*MAX_EPOCHS in extensions/epochs.py"):
         read_epochs("Evaluate epochs 0-100000.")
 
 

@@ -44,11 +44,11 @@ CASES = {
     ),
     "epochs-absurd": (
         lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2", "epochs: 100000"),
-        ["r8_lr1e-5/setup_finetune.yaml: epochs is 100000, more than the limit of 1000", "MAX_EPOCHS"],
+        ["r8_lr1e-5/setup_finetune.yaml: epochs is 100000, more than the limit of 10000", "MAX_EPOCHS"],
     ),
     "site-account": (
         lambda d: edit(d / "claude.local.md", "`msalganik`", "`my lab`"),
-        ["claude.local.md: SLURM Defaults → account 'my lab' is not a valid SLURM account name"],
+        ["claude.local.md: the sbatch account value 'my lab' is not one plain word"],
     ),
     "type-both": (
         lambda d: edit(d / "experiment_summary.md", "| Control | - |", "| Fine-tuned base | - |"),

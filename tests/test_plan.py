@@ -38,12 +38,30 @@ def test_example_plan(tmp_path):
     r8, _, base = plan.runs
     assert r8.cells[1].model_path == "/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1"
     assert r8.cells[2].data_path.endswith("/words_6L_80P_1000.json")  # the task's own dataset
-    assert r8.cells[0].script == str(experiment / "cap_task.py")  # relative to the experiment
+    assert r8.cells[0].task_file == str(experiment / "cap_task.py")  # relative to the experiment
+    assert (r8.cells[0].script, r8.cells[0].log_dir, r8.cells[0].done_mark) == (
+        "r8_lr1e-5/eval/capitalization_epoch0.slurm",
+        "r8_lr1e-5/eval/logs",
+        "r8_lr1e-5/eval/logs/.capitalization_epoch0.complete",
+    )
+    assert base.cells[1].metadata == {
+        "experiment": "Capitalization LoRA Rank Sweep (Llama-3.2-1B)",
+        "run": "Llama-3.2-1B-Instruct_base",
+        "task": "capitalization_6L",
+        "epoch": "base",
+        "kind": "base",
+        "cell": "capitalization_6L_base",
+    }
+    assert plan.factors == ["LoRA Rank", "Learning Rate"]
+    assert r8.factors == {"LoRA Rank": "8", "Learning Rate": "1e-5"}
+    assert base.factors == {"LoRA Rank": "-", "Learning Rate": "-"}
     assert base.cells[0].model_path == "/scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct"
     assert base.cells[0].data_path.endswith("/words_5L_80P_1000.json")
     assert (base.prompt, base.system_prompt) == ("Capitalize the given word: {input}\n", "")
     assert r8.resources == {"tier": "1B", "mem": "32G", "gpus": 1, "constraint": "", "cpus": 4, "time": "0:40:00"}
-    assert (r8.account, r8.conda_env) == ("msalganik", "cruijff")
+    assert r8.conda_env == "cruijff"
+    assert r8.sbatch == [["nodes", "1"], ["ntasks", "1"], ["cpus-per-task", "4"], ["mem", "32G"],
+                         ["time", "0:40:00"], ["gres", "gpu:1"], ["account", "msalganik"]]
     assert plan.warnings == []
 
 
@@ -120,7 +138,7 @@ def test_account_and_conda_env_precedence(tmp_path):
         site=site,
     )
     plan = plan_of(tmp_path, experiment)
-    assert [(r.dir, r.account, r.conda_env) for r in plan.runs] == [
+    assert [(r.dir, dict(r.sbatch).get("account"), r.conda_env) for r in plan.runs] == [
         ("own", "runlab", "runenv"),
         ("none", "sitelab", "siteenv"),
         ("b_base", "sitelab", "siteenv"),
@@ -130,12 +148,12 @@ def test_account_and_conda_env_precedence(tmp_path):
 def test_no_site_file_base_runs_share_what_the_fine_tuned_runs_agree_on(tmp_path):
     experiment = Experiment(runs=[Run("a", account="lab"), Run("b", account="lab"), Run("b_base", kind="Base")])
     plan = plan_of(tmp_path, experiment)
-    assert [(r.account, r.conda_env) for r in plan.runs] == [("lab", "cruijff")] * 3
+    assert [(dict(r.sbatch)["account"], r.conda_env) for r in plan.runs] == [("lab", "cruijff")] * 3
 
 
 def test_no_account_anywhere_means_none(tmp_path):
     (run,) = plan_of(tmp_path, Experiment()).runs
-    assert run.account is None
+    assert "account" not in dict(run.sbatch)
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "-rf", ".hidden", "a b", "."])
@@ -223,3 +241,23 @@ def test_base_model_found_under_a_prefixed_name(tmp_path):
     )
     (run,) = plan_of(tmp_path, experiment).runs
     assert run.cells[0].model_path == "/models/meta-llama/Llama-3.2-1B-Instruct"
+
+
+@pytest.mark.parametrize(
+    "temperature,decoding,warned",
+    [
+        ("0", {"do_sample": False, "temperature": None, "max_tokens": None}, False),
+        ("0.0 (deterministic)", {"do_sample": False, "temperature": None, "max_tokens": None}, False),
+        ("0.7", {"do_sample": True, "temperature": 0.7, "max_tokens": None}, False),
+        (None, {"do_sample": False, "temperature": None, "max_tokens": None}, True),
+    ],
+)
+def test_decoding_follows_the_summary_and_greedy_is_said_when_assumed(tmp_path, temperature, decoding, warned):
+    plan = plan_of(tmp_path, Experiment(temperature=temperature))
+    assert plan.decoding == decoding
+    assert any("no Temperature" in w and "greedily" in w for w in plan.warnings) == warned
+
+
+def test_a_temperature_that_is_no_number_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"Temperature 'warm' is not a number"):
+        plan_of(tmp_path, Experiment(temperature="warm"))

@@ -23,27 +23,27 @@ from extensions.resources import resources_for, time_limit
     ],
 )
 def test_tier_by_whole_size_token(model, tier):
-    resources, warning = resources_for(model, None)
+    resources, warning = resources_for(model)
     assert resources["tier"] == tier
     assert warning is None
 
 
 def test_tiers_match_the_seed_table():
     table = {
-        model: {k: v for k, v in resources_for(model, None)[0].items() if k != "tier"}
+        model: {k: v for k, v in resources_for(model)[0].items() if k != "tier"}
         for model in ("Llama-3.2-1B", "Llama-3.2-3B", "Llama-3.1-8B", "Llama-3.3-70B")
     }
     assert table == {
-        "Llama-3.2-1B": {"mem": "32G", "gpus": 1, "constraint": "", "cpus": 4, "time": "0:30:00"},
-        "Llama-3.2-3B": {"mem": "64G", "gpus": 1, "constraint": "gpu80", "cpus": 4, "time": "0:30:00"},
-        "Llama-3.1-8B": {"mem": "96G", "gpus": 1, "constraint": "gpu80", "cpus": 8, "time": "0:30:00"},
-        "Llama-3.3-70B": {"mem": "256G", "gpus": 4, "constraint": "gpu80", "cpus": 8, "time": "0:30:00"},
+        "Llama-3.2-1B": {"mem": "32G", "gpus": 1, "constraint": "", "cpus": 4},
+        "Llama-3.2-3B": {"mem": "64G", "gpus": 1, "constraint": "gpu80", "cpus": 4},
+        "Llama-3.1-8B": {"mem": "96G", "gpus": 1, "constraint": "gpu80", "cpus": 8},
+        "Llama-3.3-70B": {"mem": "256G", "gpus": 4, "constraint": "gpu80", "cpus": 8},
     }
 
 
 @pytest.mark.parametrize("model", ["phi-3-mini-4k-instruct", "my-model", "Llama-3.1-405B"])
 def test_unknown_or_oversized_models_warn(model):
-    resources, warning = resources_for(model, None)
+    resources, warning = resources_for(model)
     assert warning and model in warning
     assert resources["tier"] in ("1B", "70B")
 

@@ -120,9 +120,6 @@ def test_placeholder_paths(tmp_path):
 @pytest.mark.parametrize(
     "bullet,message",
     [
-        ("- **Account**: `my lab`", "SLURM Defaults → account 'my lab' is not a valid SLURM account name"),
-        ("- **Partition**: `gpu;rm`", "SLURM Defaults → partition 'gpu;rm' is not a valid SLURM partition name"),
-        ('- **Constraint**: `"gpu80"`', "SLURM Defaults → constraint '\"gpu80\"' is not a Slurm constraint"),
         ("- **Max jobs**: many", "SLURM Defaults → max jobs 'many' is not a positive whole number"),
         ("- **Max jobs**: 0", "max jobs '0' is not a positive whole number"),
     ],

@@ -370,9 +370,9 @@ def test_temperature(tmp_path, written, temperature):
     assert parse(tmp_path, edited("- **Temperature**: 0", f"- **Temperature**: {written}")).temperature == temperature
 
 
-@pytest.mark.parametrize("written", ["hot", "-1", "n/a"])
-def test_a_temperature_that_is_not_one_is_refused(tmp_path, written):
-    with pytest.raises(InputError, match=rf"Temperature '{re.escape(written)}' is not a temperature"):
+@pytest.mark.parametrize("written,problem", [("hot", "a number"), ("n/a", "a number"), ("-1", "a temperature (it is negative)")])
+def test_a_temperature_that_is_not_one_is_refused(tmp_path, written, problem):
+    with pytest.raises(InputError, match=rf"Temperature '{re.escape(written)}' is not {re.escape(problem)}"):
         parse(tmp_path, edited("- **Temperature**: 0", f"- **Temperature**: {written}"))
 
 
@@ -424,7 +424,7 @@ def test_an_unreadable_per_eval_time_is_warned_about(tmp_path):
 
 @pytest.mark.parametrize("epochs", ["0", "100000"])
 def test_implausible_training_epochs_are_refused(tmp_path, epochs):
-    with pytest.raises(InputError, match=rf"Configuration → Epochs is {epochs}, outside 1..1000"):
+    with pytest.raises(InputError, match=rf"Configuration → Epochs is {epochs}, outside 1..10000"):
         parse(tmp_path, edited("- **Epochs**: 2", f"- **Epochs**: {epochs}"))
 
 

@@ -134,7 +134,7 @@ def test_a_new_template_version_updates_scripts_and_keeps_hand_edits(template, t
     edited.write_text(edited.read_text().replace('echo "Evaluation complete"', 'echo "Evaluation complete"\nnotify-me done'))
     commit_all(project, "hand edit")
     release(template, "2.0.0", {
-        SCRIPT: [("#SBATCH --output=slurm-%j.out\n", "#SBATCH --output=slurm-%j.out\n#SBATCH --mail-type={{ mail_type }}\n")],
+        SCRIPT: [("{{ run.sbatch | sbatch_header(cell.job_name) }}\n", "{{ run.sbatch | sbatch_header(cell.job_name) }}\n#SBATCH --mail-type={{ mail_type }}\n")],
         "copier.yml": [("env_setup:\n", "mail_type:\n  type: str\n  help: When SLURM mails you\n  default: FAIL\n\nenv_setup:\n")],
     })
     update(project)

@@ -1,0 +1,55 @@
+"""Where each cell's files live and how its inspect log is named: the one definition.
+
+The cell scripts, submit_evals.sh and collect_results.py all take these names from the plan,
+never rebuild them: a log is the cell's when inspect named it after the cell, and the done
+mark exists only after the script read that log's status as `success`.
+"""
+
+from __future__ import annotations
+
+BASE_EPOCH = "base"  # what a base-model cell says where a fine-tuned one names its epoch
+
+
+def cell_name(task: str, epoch: int | None) -> str:
+    """The script's file name without .slurm: `{task}_epoch{N}` or `{task}_base`."""
+    return f"{task}_base" if epoch is None else f"{task}_epoch{epoch}"
+
+
+def job_name(task: str, run_dir: str) -> str:
+    """The seed's `eval-{task}-{run}`; squeue shows it, so people recognise their jobs."""
+    return f"eval-{task}-{run_dir}"
+
+
+def eval_dir(run_dir: str) -> str:
+    return f"{run_dir}/eval"
+
+
+def script_path(run_dir: str, name: str) -> str:
+    """Relative to the experiment directory, like every path this module gives."""
+    return f"{eval_dir(run_dir)}/{name}.slurm"
+
+
+def log_dir(run_dir: str) -> str:
+    # All epochs of a run share one log directory: the file name says which cell a log is.
+    return f"{eval_dir(run_dir)}/logs"
+
+
+def done_mark(run_dir: str, name: str) -> str:
+    return f"{log_dir(run_dir)}/.{name}.complete"
+
+
+def log_file_pattern(name: str) -> str:
+    """inspect's INSPECT_EVAL_LOG_FILE_PATTERN for the cell: logs become
+    `{timestamp}_{name}_{id}.eval`, and neither the timestamp nor the id holds a `_`."""
+    return f"{name}_{{id}}"
+
+
+def log_cell(file_name: str) -> str | None:
+    """The cell a log file is named after (the inverse of log_file_pattern), or None."""
+    stem, dot, extension = file_name.rpartition(".")
+    if not dot or extension not in ("eval", "json"):
+        return None
+    parts = stem.split("_")
+    if len(parts) < 3:
+        return None
+    return "_".join(parts[1:-1])
