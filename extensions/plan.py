@@ -7,7 +7,7 @@ The plan is recorded as a Copier answer, so the templates only format it.
 
 from __future__ import annotations
 
-import dataclasses
+import getpass
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,7 +19,9 @@ import yaml
 from . import precedence, protocol
 from .epochs import LAST, EpochChoice
 from .errors import InputError
-from .finetune import YAML_LOADER, FinetuneSetup, checkpoint_dir, data_path, read_finetune_setup
+from .finetune import YAML_LOADER, FinetuneSetup, read_finetune_setup, saved_epochs
+from .finetune_config import read_finetune_config
+from .finetune_job import read_finetune_job_name
 from .markdown import normalize
 from .notes import Warnings
 from .resources import resources_for
@@ -29,6 +31,8 @@ from .summary import BASE, FINE_TUNED, RunRow, Summary, TaskRow, read_summary
 
 SUMMARY_FILE = "experiment_summary.md"
 SETUP_FILE = "setup_finetune.yaml"
+CONFIG_FILE = "finetune.yaml"  # what setup_finetune.py wrote for the training to read
+JOB_FILE = "finetune.slurm"
 CONDA_PLACEHOLDER = "{conda_env}"
 DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 
@@ -101,7 +105,7 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
     site = read_site(find_site_file(experiment_dir), warnings)
     _check_names(summary)
     setups = {
-        row.name: _v01_required(read_finetune_setup(experiment_dir / row.name / SETUP_FILE, warnings))
+        row.name: read_finetune_setup(experiment_dir / row.name / SETUP_FILE, warnings)
         for row in summary.runs
         if row.kind == FINE_TUNED
     }
@@ -112,9 +116,11 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
         )
     selection = _Selection(summary, warnings)
     inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup)
+    # Fine-tuned runs first: a base run without its own prompt or data takes theirs.
+    trained = {row.name: _fine_tuned_run(inputs, row, selection, warnings) for row in summary.runs if row.kind == FINE_TUNED}
     runs = []
     for row in summary.runs:
-        run = _fine_tuned_run(inputs, row, selection, warnings) if row.kind == FINE_TUNED else _base_run(inputs, row, selection, warnings)
+        run = trained[row.name].run if row.kind == FINE_TUNED else _base_run(inputs, row, selection, list(trained.values()), warnings)
         if run.cells:
             runs.append(run)
         else:
@@ -132,7 +138,7 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
         experiment_dir=str(experiment_dir),
         factors=list(summary.factors),
         decoding=precedence.decoding(summary, warnings),
-        max_jobs=None,
+        max_jobs=site.max_jobs,
         runs=runs,
         warnings=warnings.as_list(),
     )
@@ -209,53 +215,90 @@ class _Selection:
         return chosen
 
 
-def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> Run:
-    setup = inputs.setups[row.name]
+@dataclass
+class _Trained:
+    """A fine-tuned run as planned, with what a base run may share: the inputs it is
+    evaluated with. The training data is read only when something evaluates on it."""
+
+    run: Run
+    prompt: precedence.Sourced
+    system_prompt: precedence.Sourced
+    read_training_data: object  # () -> Sourced
+    _training_data: precedence.Sourced | None = None
+
+    def training_data(self) -> precedence.Sourced:
+        if self._training_data is None:
+            self._training_data = self.read_training_data()
+        return self._training_data
+
+
+def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> _Trained:
+    setup, summary = inputs.setups[row.name], inputs.summary
+    run_dir = inputs.dir / row.name
+    config = read_finetune_config(run_dir / CONFIG_FILE)
     if setup.model and setup.model != row.model:
         warnings.add(
             f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
             f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
         )
-    epochs = setup.epochs or inputs.summary.epochs
-    if epochs is None:
-        raise InputError(
-            setup.path,
-            f"the number of training epochs of {row.name} is unknown",
-            "add `epochs: N` to this file (or Epochs under Configuration → Training)",
-        )
-    prompt = precedence.prompt(setup, inputs.summary, warnings)
-    system_prompt = precedence.system_prompt(setup, inputs.summary, warnings)
-    run = _run(inputs, row, setup, prompt.value, system_prompt.value, row.name, warnings)
-    for task in inputs.summary.tasks:
+    name = precedence.run_name(setup, config, row.name, warnings)
+    checkpoints = precedence.checkpoints(setup, config, summary, inputs.site, str(name.value), _user(), warnings)
+    epochs = precedence.epochs(setup, config, summary, warnings)
+    saving = precedence.saving(setup, config)
+    saved = saved_epochs(saving.value, epochs.value)
+    prompt = precedence.prompt(setup, summary, warnings)
+    system_prompt = precedence.system_prompt(setup, summary, warnings)
+    finetune_job = precedence.finetune_job(read_finetune_job_name(run_dir / JOB_FILE), name)
+    run = _run(inputs, row, setup, prompt.value, system_prompt.value, finetune_job, warnings)
+    trained = _Trained(run, prompt, system_prompt,
+                       lambda: precedence.training_data(setup, config, summary, _user(), warnings))
+    for task in summary.tasks:
         evaluated, choice = selection.choice(row, task)
         if not evaluated:
             continue
-        for epoch in selection.epochs(row, task, choice, epochs, setup.path):
-            checkpoint = f"{checkpoint_dir(setup.output_dir_base, '', row.name)}/epoch_{epoch}"
-            _check_model_arg(setup.path, checkpoint)
-            _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or data_path(setup, _USER))
-    return run
+        for epoch in selection.epochs(row, task, choice, epochs.value, epochs.source):
+            if epoch not in saved:
+                raise InputError(
+                    saving.source,
+                    f"run {row.name} is to be evaluated at epoch {epoch} (task {task.name}), but its "
+                    f"epochs_to_save / save_last_epoch_only save only {_epoch_list(saved)}",
+                    "evaluate a saved epoch in the Evaluation Plan, or save this one (epochs_to_save: all)",
+                )
+            checkpoint = f"{checkpoints.value}/epoch_{epoch}"
+            _check_model_arg(checkpoints.source, checkpoint)
+            _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or trained.training_data().value)
+    return trained
 
 
-def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> Run:
-    summary, setups = inputs.summary, inputs.setups
+def _epoch_list(epochs: set[int]) -> str:
+    return ", ".join(f"epoch_{epoch}" for epoch in sorted(epochs)) or "no epoch (epochs_to_save: none)"
+
+
+def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list[_Trained], warnings: Warnings) -> Run:
+    summary = inputs.summary
     model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
     _check_model_arg(summary.path, model_path.value)
     prompt = precedence.base_text(
-        "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary, setups,
-        lambda s: s.prompt, warnings,
+        "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary,
+        precedence.shared([t.prompt for t in trained]), warnings,
     )
-    system_prompt = precedence.base_system_prompt(summary, setups, warnings)
+    system_prompt = precedence.base_system_prompt(summary, precedence.shared([t.system_prompt for t in trained]), warnings)
     run = _run(inputs, row, None, prompt.value, system_prompt.value, None, warnings)
     for task in summary.tasks:
         evaluated, _ = selection.choice(row, task)
         if evaluated:
             data_path = task.dataset or precedence.base_text(
-                "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary, setups,
-                lambda s: data_path(s, _USER), warnings,
+                "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary,
+                _shared_training_data(summary, trained), warnings,
             ).value
             _add_cell(inputs, run, task, None, model_path.value, data_path)
     return run
+
+
+def _shared_training_data(summary: Summary, trained: list[_Trained]) -> precedence.Sourced | None:
+    if summary.dataset_path is not None:  # the summary's wins: no setup file need be read
+        return None
+    return precedence.shared([t.training_data() for t in trained])
 
 
 def _model_path(summary: Summary, model: str) -> str | None:
@@ -339,15 +382,10 @@ def _resolve(experiment_dir: Path, path: str) -> str:
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(experiment_dir, path))
 
 
-_USER = os.environ.get("USER", "")
-
-
-def _v01_required(setup: FinetuneSetup) -> FinetuneSetup:
-    """v0.1's required keys and default, until the plan takes the fallbacks of issue 11."""
-    for key in ("input_dir_base", "dataset_label", "output_dir_base", "prompt"):
-        if getattr(setup, key) is None:
-            raise InputError(setup.path, f"missing {key}", f"add {key}: to the file")
-    return setup if setup.system_prompt is not None else dataclasses.replace(setup, system_prompt="")
+def _user() -> str:
+    """Whom `$USER` in the setup files' paths stands for: whoever renders (setup_finetune.py
+    expands it for whoever runs it, the same person on the same cluster)."""
+    return os.environ.get("USER") or getpass.getuser()
 
 
 def _run_dir(run: RunRow) -> str:
