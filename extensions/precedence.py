@@ -219,6 +219,7 @@ def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summar
         "account": account(setup, site, setups),
         "partition": Sourced(site.partition, site.path),
         "constraint": Sourced(resources["constraint"], tier),
+        "qos": Sourced(site.qos, site.path),
     }
 
 

@@ -29,6 +29,7 @@ class Site:
     account: str | None = None
     partition: str | None = None
     constraint: str | None = None
+    qos: str | None = None
     conda_env: str | None = None
     max_jobs: int | None = None  # SLURM Defaults → Max jobs: jobs queued at once
     username: str | None = None  # HPC Environment → Username
@@ -86,6 +87,7 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         account=account,
         partition=partition,
         constraint=constraint,
+        qos=setting([defaults], "SLURM Defaults", "qos", "quality of service"),
         conda_env=setting([defaults], "SLURM Defaults", "default conda environment", "conda environment", "conda env"),
         max_jobs=_max_jobs(path, defaults),
         username=setting([doc.find("hpc environment")], "HPC Environment", "username", "user"),

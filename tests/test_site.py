@@ -8,7 +8,8 @@ from extensions.errors import InputError
 from extensions.notes import Warnings
 from extensions.site import Site, find_site_file, read_site
 from tests.conftest import ROOT
-from tests.experiment import SITE
+from extensions.plan import build_plan
+from tests.experiment import SITE, Experiment, Run
 
 EXAMPLE = ROOT / "examples/cap_1B_lora/claude.local.md"
 
@@ -144,3 +145,9 @@ def test_constraint_expressions(tmp_path, bullet, constraint):
 def test_max_jobs_forms(tmp_path):
     assert parse(tmp_path, "## SLURM Defaults\n- **Max jobs**: `25` (Della's limit)\n")[0].max_jobs == 25
     assert parse(tmp_path, "## SLURM Defaults\n- **Max jobs**: (none)\n")[0].max_jobs is None
+
+
+def test_a_qos_becomes_an_sbatch_line_of_every_script(tmp_path):
+    (tmp_path / "claude.local.md").write_text(SITE.replace("- **Account**", "- **QOS**: `gpu-short`\n- **Account**"))
+    plan = build_plan(Experiment(runs=[Run("a"), Run("b_base", kind="Base")], site=None).write(tmp_path))
+    assert [dict(run.sbatch).get("qos") for run in plan.runs] == ["gpu-short", "gpu-short"]
