@@ -220,6 +220,8 @@ def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summar
         "partition": Sourced(site.partition, site.path),
         "constraint": Sourced(resources["constraint"], tier),
         "qos": Sourced(site.qos, site.path),
+        # Last, so that the user's own words win over the template's.
+        **{option: Sourced(value, site.path) for option, value in site.extra_sbatch},
     }
 
 

@@ -11,6 +11,7 @@ names this file as their source.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Site:
     partition: str | None = None
     constraint: str | None = None
     qos: str | None = None
+    extra_sbatch: tuple[tuple[str, str], ...] = ()  # SLURM Defaults → Extra sbatch options
     conda_env: str | None = None
     max_jobs: int | None = None  # SLURM Defaults → Max jobs: jobs queued at once
     username: str | None = None  # HPC Environment → Username
@@ -88,6 +90,7 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         partition=partition,
         constraint=constraint,
         qos=setting([defaults], "SLURM Defaults", "qos", "quality of service"),
+        extra_sbatch=_extra_sbatch(path, defaults),
         conda_env=setting([defaults], "SLURM Defaults", "default conda environment", "conda environment", "conda env"),
         max_jobs=_max_jobs(path, defaults),
         username=setting([doc.find("hpc environment")], "HPC Environment", "username", "user"),
@@ -95,6 +98,44 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         experiments_dir=setting(directories, "Common Paths", "experiments", "experiments directory"),
         module_lines=lines,
     )
+
+
+def _extra_sbatch(path: Path, defaults: Section | None) -> tuple[tuple[str, str], ...]:
+    """`- **Extra sbatch options**: `--mail-type=END,FAIL --mail-user=me@x.edu``: any option
+    the template has no setting for, as sbatch's own `--option=value` words."""
+    bullet = defaults.bullet("extra sbatch options", "sbatch options") if defaults else None
+    if bullet is None:
+        return ()
+    text = _code_span_or_text(bullet.value)
+    options = []
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise InputError(path, f"SLURM Defaults → Extra sbatch options {text!r}: {error}", "close the quote") from None
+    for word in words:
+        option, equals, value = word.partition("=")
+        if not option.startswith("--") or not equals or not value:
+            raise InputError(
+                path,
+                f"SLURM Defaults → Extra sbatch options: {word!r} is not of the form --option=value",
+                "write each option as sbatch's long form, e.g. `--mail-type=END,FAIL --qos=short`",
+            )
+        if option in ("--job-name", "--output"):
+            raise InputError(
+                path,
+                f"SLURM Defaults → Extra sbatch options: {option} is set per script by the template "
+                "(each cell's job name and its slurm-%j.out)",
+                f"leave {option} out",
+            )
+        options.append((option[2:], value))
+    return tuple(options)
+
+
+def _code_span_or_text(raw: str) -> str:
+    raw = raw.strip()
+    if raw.startswith("`") and raw.count("`") >= 2:
+        return raw.split("`")[1]
+    return raw
 
 
 def _max_jobs(path: Path, defaults: Section | None) -> int | None:

@@ -151,3 +151,26 @@ def test_a_qos_becomes_an_sbatch_line_of_every_script(tmp_path):
     (tmp_path / "claude.local.md").write_text(SITE.replace("- **Account**", "- **QOS**: `gpu-short`\n- **Account**"))
     plan = build_plan(Experiment(runs=[Run("a"), Run("b_base", kind="Base")], site=None).write(tmp_path))
     assert [dict(run.sbatch).get("qos") for run in plan.runs] == ["gpu-short", "gpu-short"]
+
+
+def test_extra_sbatch_options_are_added_to_every_script_and_win_over_the_templates(tmp_path):
+    extra = "- **Extra sbatch options**: `--mail-type=END,FAIL --time=2:00:00`\n- **Account**"
+    (tmp_path / "claude.local.md").write_text(SITE.replace("- **Account**", extra))
+    (run,) = build_plan(Experiment(site=None).write(tmp_path)).runs
+    header = dict(run.sbatch)
+    assert (header["mail-type"], header["time"]) == ("END,FAIL", "2:00:00")
+    assert [option for option, _ in run.sbatch].count("time") == 1
+
+
+@pytest.mark.parametrize(
+    "written,problem",
+    [("`--mail-type END`", "'--mail-type' is not of the form --option=value"),
+     ("`--job-name=x`", "--job-name is set per script"),
+     ("`--comment='a b`", "No closing quotation")],
+)
+def test_extra_sbatch_options_that_cannot_be_read_are_refused(tmp_path, written, problem):
+    path = tmp_path / "claude.local.md"
+    path.write_text(SITE.replace("- **Account**", f"- **Extra sbatch options**: {written}\n- **Account**"))
+    with pytest.raises(InputError, match=problem) as error:
+        read_site(path)
+    assert str(error.value).startswith(str(path))
