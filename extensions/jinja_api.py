@@ -10,7 +10,9 @@ from .errors import InputError
 from .plan import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
 from .render import (
     answers_yaml,
+    double_quoted,
     log_file_pattern,
+    metadata_options,
     plan_table,
     protocol_source,
     python_json,
@@ -95,4 +97,6 @@ FILTERS = {
     "sbatch_header": sbatch_header,
     "log_file_pattern": log_file_pattern,
     "python_json": python_json,
+    "double_quoted": double_quoted,
+    "metadata_options": metadata_options,
 }

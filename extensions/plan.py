@@ -115,7 +115,11 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
             f"the Training one {summary.system_prompt!r}: the scripts use the Training one"
         )
     selection = _Selection(summary, warnings)
-    inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup)
+    experiment = summary.title or experiment_dir.name
+    if not summary.title:
+        warnings.add(f"{summary.path} has no '# Title' line: the experiment is named after its directory, {experiment!r}")
+    inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup,
+                     _metadata_label(experiment, warnings))
     # Fine-tuned runs first: a base run without its own prompt or data takes theirs.
     trained = {row.name: _fine_tuned_run(inputs, row, selection, warnings) for row in summary.runs if row.kind == FINE_TUNED}
     runs = []
@@ -134,7 +138,7 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
             "check the epochs and the Evaluation Plan: name the epochs to evaluate instead of every epoch",
         )
     return Plan(
-        experiment=summary.title or experiment_dir.name,
+        experiment=experiment,
         experiment_dir=str(experiment_dir),
         factors=list(summary.factors),
         decoding=precedence.decoding(summary, warnings),
@@ -151,6 +155,20 @@ class _Inputs:
     site: Site
     setups: dict[str, FinetuneSetup]
     needs_conda: bool
+    experiment_label: str  # the experiment's name as each log's metadata carries it
+
+
+def _metadata_label(experiment: str, warnings: Warnings) -> str:
+    """The name as `--metadata experiment=…` can deliver it: inspect splits every metadata
+    string on its commas (render.metadata_options), so they become semicolons, said once."""
+    if "," not in experiment:
+        return experiment
+    label = experiment.replace(",", ";")
+    warnings.add(
+        f"the experiment's name {experiment!r} holds commas, which inspect's --metadata would split: "
+        f"the logs say experiment {label!r}"
+    )
+    return label
 
 
 def _check_names(summary: Summary) -> None:
@@ -365,7 +383,7 @@ def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model
         log_dir=protocol.log_dir(run.dir),
         done_mark=protocol.done_mark(run.dir, name),
         metadata={
-            "experiment": inputs.summary.title or inputs.dir.name,
+            "experiment": inputs.experiment_label,
             "run": run.name,
             "task": task.name,
             "epoch": protocol.BASE_EPOCH if epoch is None else epoch,

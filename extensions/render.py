@@ -52,6 +52,35 @@ def task_config(cell: dict, run: dict) -> str:
     return json.dumps(arguments, indent=2, ensure_ascii=False)
 
 
+def double_quoted(value: str) -> str:
+    """`value` as one double-quoted line that YAML and JSON readers both read back exactly.
+
+    Every line break and control character is escaped, so the text can sit in a bash comment
+    or a `#SBATCH` line without ending it. Printable ASCII is written as JSON (fast, and what
+    a reader expects); anything else goes through YAML's own emitter, because JSON's surrogate
+    pairs for characters beyond U+FFFF do not read back through PyYAML.
+    """
+    if value.isascii() and value.isprintable():
+        return json.dumps(value)
+    text = yaml.dump(value, Dumper=yaml.SafeDumper, default_style='"', width=float("inf"), allow_unicode=True)
+    return text.rstrip("\n")
+
+
+def metadata_options(metadata: dict) -> list[str]:
+    """`--metadata key=value` options that give inspect the cell's metadata, one bash word each.
+
+    inspect parses each value with `yaml.safe_load`, then splits a resulting string on every
+    comma (inspect-ai 0.3.285, UKGovernmentBEIS/inspect_ai issue 5269). Quoting a string keeps
+    it a string ("true", "0", "a: b"); a number stays unquoted and arrives as a number. A comma
+    cannot be protected: such a value arrives as the list of its comma-separated parts.
+    """
+    options = []
+    for key, value in metadata.items():
+        text = double_quoted(value) if isinstance(value, str) else json.dumps(value)
+        options.append(shell_quote(f"{key}={text}"))
+    return options
+
+
 def with_conda_env(env_setup: str, conda_env: str | None) -> str:
     """The env_setup answer with {conda_env} replaced by the run's quoted environment."""
     if CONDA_PLACEHOLDER in env_setup and conda_env:

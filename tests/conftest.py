@@ -61,9 +61,18 @@ def run_copier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
 
 _INSPECT_RECORDER = """#!{python}
 # Stands in for `inspect` on a machine without a GPU: records what the script passed,
-# including the task-config file, which the script deletes when it exits.
-import json, os, sys
+# including the task-config file, which the script deletes when it exits. It evaluates
+# nothing; given INSPECT_LOG (a log written by inspect's own write_eval_log), it puts a copy
+# where inspect would write its log, named as inspect names it.
+import json, os, random, shutil, string, sys, time
 args = sys.argv[1:]
+if os.environ.get("INSPECT_LOG"):
+    created = time.strftime("%Y-%m-%dT%H-%M-%S+00-00", time.gmtime()).replace("+", "-")
+    eval_id = "".join(random.choices(string.ascii_letters + string.digits, k=22))
+    pattern = os.environ.get("INSPECT_EVAL_LOG_FILE_PATTERN", "{{task}}_{{id}}").replace("{{id}}", eval_id)
+    log_dir = args[args.index("--log-dir") + 1]
+    os.makedirs(log_dir, exist_ok=True)
+    shutil.copy(os.environ["INSPECT_LOG"], os.path.join(log_dir, f"{{created}}_{{pattern}}.eval"))
 config = None
 if "--task-config" in args:
     with open(args[args.index("--task-config") + 1], encoding="utf-8") as file:
@@ -97,16 +106,23 @@ def recorders(tmp_path):
     return bin_dir, record_dir
 
 
-def run_script(script: Path, recorders) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """Run a generated script under real bash with the recorders first on PATH."""
+def run_script(
+    script: Path, recorders, cwd: Path | None = None, **env: str
+) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """Run a generated script under real bash with the recorders first on PATH.
+
+    This environment's python comes next: the script judges inspect's log with it, as a
+    script on the cluster does with its environment's python. `env` adds variables.
+    """
     bin_dir, record_dir = recorders
     (record_dir / "inspect.jsonl").unlink(missing_ok=True)
+    path = f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}"
     result = subprocess.run(
         ["bash", str(script)],
         capture_output=True,
         text=True,
-        cwd=script.parent,
-        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "RECORD_DIR": str(record_dir)},
+        cwd=cwd or script.parent,
+        env={**os.environ, "PATH": path, "RECORD_DIR": str(record_dir), **env},
     )
     log = record_dir / "inspect.jsonl"
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

@@ -1,8 +1,13 @@
-"""Every data path, prompt and system prompt reaches the task function exactly.
+"""Every data path, prompt and system prompt reaches the task function exactly, and every
+cell's metadata reaches the log header exactly.
 
 Each generated script runs under real bash with `inspect`, `module` and `conda` replaced by
-recorders; the recorded argv and task-config file are decoded with inspect's own parser,
-`inspect_ai._cli.util.parse_cli_config`, which is what `inspect eval` hands the task.
+recorders; the recorded argv and task-config file are decoded with inspect's own parsers:
+`inspect_ai._cli.util.parse_cli_config`, which is what `inspect eval` hands the task, and
+`inspect_ai._util.config.parse_cli_args`, which turns the `--metadata` options into the
+log's `eval.metadata`. The recorder evaluates nothing and writes no log, so by the outcome
+rule every script must then fail without a done mark (tests/test_outcome.py gives them
+real logs).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inspect_ai._cli.eval import eval_command
 from inspect_ai._cli.util import parse_cli_config
+from inspect_ai._util.config import parse_cli_args
 
 from tests.conftest import run_script, scripts
 from tests.experiment import SITE, Experiment, Run
@@ -42,7 +48,9 @@ NASTY = [
 ]
 
 
-def experiment_with(tmp_path: Path, values: list[str], base_prompt: str, base_system: str) -> Experiment:
+def experiment_with(
+    tmp_path: Path, values: list[str], base_prompt: str, base_system: str, title: str = "Capitalization LoRA sweep"
+) -> Experiment:
     # Model paths with a space, $ and quotes (a comma is refused: -M would split it).
     checkpoints = tmp_path / "ck out $dollar 'quote'"
     base_model = tmp_path / "models" / "Llama 3.2 $1B 'base'"
@@ -67,17 +75,31 @@ def experiment_with(tmp_path: Path, values: list[str], base_prompt: str, base_sy
         training_system_prompt=base_system,
         eval_system_prompt=base_system,
         site=SITE,
+        title=title,
     )
 
 
-def delivered(record: dict, tmp_path: Path) -> tuple[dict, dict]:
-    """(task args, model args) exactly as `inspect eval` would hand them over."""
+def delivered(record: dict, tmp_path: Path) -> tuple[dict, dict, dict]:
+    """(task args, model args, eval metadata) exactly as `inspect eval` would take them."""
     argv = record["argv"]
     config = tmp_path / "delivered-task-config.json"
     config.write_text(record["task_config"], encoding="utf-8")
     t_args = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-T"]
     m_args = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-M"]
-    return parse_cli_config(t_args, str(config)), parse_cli_config(m_args, None)
+    metadata = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--metadata"]
+    return parse_cli_config(t_args, str(config)), parse_cli_config(m_args, None), parse_cli_args(metadata)
+
+
+def expected_metadata(experiment: Experiment, run, script: Path) -> dict:
+    base = run.kind != "Fine-tuned"
+    return {
+        "experiment": experiment.title,
+        "run": run.name,
+        "task": "capitalization",
+        "epoch": "base" if base else 0,
+        "kind": "base" if base else "fine-tuned",
+        "cell": script.stem,
+    }
 
 
 def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_path: Path) -> None:
@@ -86,10 +108,11 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
     assert len(rendered) == len(experiment.runs)
     for script in rendered:
         result, records = run_script(script, recorders)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip().endswith("Evaluation complete")
+        assert result.returncode == 1, result.stderr
+        assert f"wrote no log for {script.stem} in {script.parent}/logs" in result.stderr
+        assert not (script.parent / "logs" / f".{script.stem}.complete").exists()
         (record,) = records
-        task_args, model_args = delivered(record, tmp_path)
+        task_args, model_args, metadata = delivered(record, tmp_path)
         run = expected_runs[script.parent.parent.name]  # the tests' base runs end in _base
         if run.kind == "Fine-tuned":
             expected = {
@@ -107,14 +130,19 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
             model_path = experiment.models["Llama-3.2-1B-Instruct"]
         assert task_args == expected, script
         assert model_args == {"model_path": model_path, "do_sample": False}
+        assert metadata == expected_metadata(experiment, run, script)
         assert record["cwd"] == str(script.parent)
         assert record["hf_hub_offline"] == "1"
         assert record["argv"][:2] == ["eval", "/scratch/tasks/cap_task.py@capitalization"]
     assert not list(directory.rglob("PWNED")), "a value was executed by bash"
 
 
+# An experiment's name is a Markdown heading: one line, any other character.
+NASTY_TITLE = """Sweep: "r8" vs 'r16' $HOME $(date) #1 {input} & true 123 \\ é 中文 🙂 \u2028 ~ - [x] null"""
+
+
 def test_nasty_values_arrive_exactly(render, recorders, tmp_path):
-    experiment = experiment_with(tmp_path, NASTY, NASTY[15], NASTY[13])
+    experiment = experiment_with(tmp_path, NASTY, NASTY[15], NASTY[13], title=NASTY_TITLE)
     directory = render(experiment)
     check_every_script(directory, experiment, recorders, tmp_path)
 
@@ -140,6 +168,19 @@ def test_environment_lines_run_with_the_runs_conda_env(render, recorders, tmp_pa
     ]
 
 
+@pytest.mark.parametrize("title", ["plain", "Sweep, with a comma", "1e-5", "yes", "a: b, c"])
+def test_metadata_values_survive_inspects_parser(render, recorders, tmp_path, title):
+    """A string stays a string ("yes", "1e-5" and "a: b" would not, unquoted). A comma cannot
+    be protected: inspect splits every string on it (inspect_ai issue 5269), so the plan
+    turns an experiment name's commas into semicolons, with a warning."""
+    experiment = experiment_with(tmp_path, ["{input}"], "{input}", "", title=title)
+    script = scripts(render(experiment))[0]
+    _, (record,) = run_script(script, recorders)
+    _, _, metadata = delivered(record, tmp_path)
+    assert metadata["experiment"] == title.replace(",", ";")
+    assert metadata["epoch"] == "base" if script.stem.endswith("_base") else metadata["epoch"] == 0
+
+
 def test_a_missing_checkpoint_stops_the_script_before_inspect(render, recorders, tmp_path):
     experiment = Experiment(runs=[Run("r1", output_dir_base=str(tmp_path / "not-yet"))])
     (script,) = scripts(render(experiment))
@@ -147,6 +188,8 @@ def test_a_missing_checkpoint_stops_the_script_before_inspect(render, recorders,
     assert result.returncode == 1
     assert f"{tmp_path}/not-yet/ck-out-r1/epoch_0 does not exist" in result.stderr
     assert records == []
+    failed = script.parent / "logs" / f".{script.stem}.failed"
+    assert f"{tmp_path}/not-yet/ck-out-r1/epoch_0 does not exist" in failed.read_text()
 
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -175,8 +218,7 @@ def test_decoding_reaches_inspect_as_its_own_cli_reads_it(render, recorders, tmp
     )
     (tmp_path / "ck" / "ck-out-r1" / "epoch_0").mkdir(parents=True)
     (script,) = scripts(render(experiment))
-    result, (record,) = run_script(script, recorders)
-    assert result.returncode == 0, result.stderr
+    _, (record,) = run_script(script, recorders)  # no INSPECT_LOG: the eval itself fails, the argv is what counts
     # inspect's own click command parses the argv as `inspect eval` would.
     params = eval_command.make_context("eval", record["argv"][1:]).params
     assert {k: params[k] for k in generate} == generate

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extensions.render import answers_yaml, shell_quote, task_config, with_conda_env
+from extensions.render import answers_yaml, double_quoted, shell_quote, task_config, with_conda_env
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)))
 
@@ -40,3 +40,13 @@ def test_conda_env_is_quoted_into_the_setup_lines():
 def test_shell_quote():
     assert shell_quote("/plain/path") == "/plain/path"
     assert shell_quote("it's $HOME") == "'it'\"'\"'s $HOME'"
+
+
+@given(value=_TEXT)
+def test_double_quoted_is_one_line_that_reads_back_exactly(value):
+    text = double_quoted(value)
+    assert "\n" not in text and "\r" not in text
+    assert text.startswith('"') and text.endswith('"')
+    assert yaml.safe_load(text) == value
+    if value.isascii() and value.isprintable():  # JSON too, as a reader expects
+        assert json.loads(text) == value

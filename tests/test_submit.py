@@ -1,54 +1,141 @@
-"""submit_evals.sh: what it submits, when, with which dependency, and what it skips.
+"""submit_evals.sh: what it submits, when, with which dependency, within which job limit, and
+how it reports where each cell stands.
 
-`sbatch` and `squeue` are recorders here (this machine has no cluster); `make e2e` runs the
-same script against a real single-node Slurm.
+`sbatch`, `squeue`, `sacct` and `sacctmgr` are recorders here (this machine has no cluster)
+that share one queue file: a job sbatch accepts is listed by the next squeue, as on a real
+cluster, and every call is logged so that the number of squeue calls is checked. `make e2e`
+runs the same script against a real single-node Slurm with accounting.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.experiment import SITE, Experiment, Run, Task
 
-_SBATCH = """#!/usr/bin/env python3
-import json, os, sys
-state = os.environ["RECORD_DIR"]
-with open(os.path.join(state, "sbatch.jsonl"), "a") as log:
-    log.write(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd()}) + "\\n")
+_PRELUDE = """#!{python}
+import json, os, re, sys
+STATE = os.environ["RECORD_DIR"]
+JOBS = os.path.join(STATE, "jobs.json")
+def load():
+    return json.load(open(JOBS)) if os.path.exists(JOBS) else []
+def save(jobs):
+    json.dump(jobs, open(JOBS, "w"))
+with open(os.path.join(STATE, "calls.jsonl"), "a") as calls:
+    calls.write(json.dumps({{"cmd": os.path.basename(sys.argv[0]), "argv": sys.argv[1:], "cwd": os.getcwd()}}) + "\\n")
+args = sys.argv[1:]
+"""
+
+_SBATCH = """
+jobs = load()
 if os.environ.get("SBATCH_FAILS"):
-    sys.exit("sbatch: error: Batch job submission failed")
-count = sum(1 for _ in open(os.path.join(state, "sbatch.jsonl")))
-print(1000 + count)
+    sys.exit("sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified")
+limit = os.environ.get("SBATCH_LIMIT")
+if limit and len(jobs) >= int(limit):
+    print("sbatch: error: QOSMaxSubmitJobPerUserLimit", file=sys.stderr)
+    sys.exit("sbatch: error: Batch job submission failed: Job violates accounting/QOS policy"
+             " (job submit limit, user's size and/or time limits)")
+counter = os.path.join(STATE, "next_id")
+job_id = int(open(counter).read()) if os.path.exists(counter) else 1001
+open(counter, "w").write(str(job_id + 1))
+script = args[-1]
+name = re.search(r"^#SBATCH --job-name=(\\S+)", open(script).read(), re.M)
+dependency = [a.split("=", 1)[1] for a in args if a.startswith("--dependency=")]
+jobs.append({"id": job_id, "name": name.group(1) if name else script, "state": "PENDING",
+             "reason": "Dependency" if dependency else "Priority",
+             "dependency": dependency[0] + "(unfulfilled)" if dependency else "(null)",
+             "workdir": os.getcwd(), "command": os.path.join(os.getcwd(), script)})
+save(jobs)
+print(job_id)
 """
-_SQUEUE = """#!/usr/bin/env python3
-# Answers `squeue -n NAME -o %i` from the JOBS environment variable: {"name": [ids]}.
-import json, os, sys
-name = sys.argv[sys.argv.index("-n") + 1]
-for job in json.loads(os.environ.get("JOBS", "{}")).get(name, []):
-    print(job)
+
+# Prints the jobs in the --format asked for. With SQUEUE_DRAIN=N, every look but the first
+# finds the N oldest jobs finished since the last one.
+_SQUEUE = """
+if os.environ.get("SQUEUE_STDOUT_ERROR"):
+    print("squeue: error: Invalid user: nobody")
+    sys.exit(0)
+fields = {"i": "id", "T": "state", "r": "reason", "E": "dependency", "j": "name", "Z": "workdir", "o": "command"}
+form = [a.split("=", 1)[1] for a in args if a.startswith("--format=")][0]
+jobs = load()
+looked = os.path.join(STATE, "looked")
+if os.path.exists(looked):
+    jobs = jobs[int(os.environ.get("SQUEUE_DRAIN", 0)):]
+    save(jobs)
+open(looked, "w").close()
+for job in jobs:
+    print(re.sub(r"%([a-zA-Z])", lambda m: str(job.get(fields[m.group(1)], "")), form))
 """
+
+_SACCT = """
+if "SACCT" not in os.environ:
+    sys.exit("sacct: error: Problem talking to the database: Connection refused")
+states = json.loads(os.environ["SACCT"])
+ids = [a.split("=", 1)[1] for a in args if a.startswith("--jobs=")][0].split(",")
+for job_id in ids:
+    if job_id in states:
+        print(f"{job_id}|{states[job_id]}")
+"""
+
+_SACCTMGR = """
+entity = args[args.index("show") + 1]
+text = os.environ.get("SACCTMGR_ASSOC" if entity == "association" else "SACCTMGR_QOS")
+if text is None:
+    sys.exit("sacctmgr: error: You are not running a supported accounting_storage plugin")
+print(text)
+"""
+
+
+@dataclass
+class Slurm:
+    """The recorders' directory and shared state."""
+
+    bin_dir: Path
+    state: Path
+
+    def seed(self, *jobs: dict) -> None:
+        (self.state / "jobs.json").write_text(json.dumps(list(jobs)))
+
+    def jobs(self) -> list[dict]:
+        path = self.state / "jobs.json"
+        return json.loads(path.read_text()) if path.exists() else []
+
+    def calls(self, command: str) -> list[dict]:
+        path = self.state / "calls.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [call for call in map(json.loads, lines) if call["cmd"] == command]
+
+    def reset_calls(self) -> None:
+        (self.state / "calls.jsonl").unlink(missing_ok=True)
+        (self.state / "looked").unlink(missing_ok=True)
 
 
 @pytest.fixture
-def slurm(tmp_path):
+def slurm(tmp_path) -> Slurm:
     bin_dir = tmp_path / "slurm-bin"
     bin_dir.mkdir()
-    for name, text in (("sbatch", _SBATCH), ("squeue", _SQUEUE)):
+    state = tmp_path / "slurm-state"
+    state.mkdir()
+    for name, body in (("sbatch", _SBATCH), ("squeue", _SQUEUE), ("sacct", _SACCT), ("sacctmgr", _SACCTMGR)):
         path = bin_dir / name
-        path.write_text(text)
+        path.write_text(_PRELUDE.format(python=sys.executable) + body)
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return bin_dir
+    return Slurm(bin_dir, state)
 
 
 @pytest.fixture
 def experiment_dir(render, tmp_path) -> Path:
-    """Run a has its checkpoints; b is still training (job named b-train); c has neither."""
+    """Run a has its checkpoints; b is still training (job name b-train); c has neither."""
     checkpoints = tmp_path / "ck"
     experiment = Experiment(
         runs=[Run(name, epochs=2, output_dir_base=str(checkpoints)) for name in ("a", "b", "c")]
@@ -64,44 +151,46 @@ def experiment_dir(render, tmp_path) -> Path:
     return directory
 
 
-def submit(directory: Path, slurm: Path, *args: str, jobs: dict | None = None, fail: bool = False):
-    records = directory.parent / "records"
-    records.mkdir(exist_ok=True)
-    (records / "sbatch.jsonl").write_text("")
-    env = {
-        **os.environ,
-        "PATH": f"{slurm}:{os.environ['PATH']}",
-        "RECORD_DIR": str(records),
-        "JOBS": json.dumps(jobs or {}),
-    }
-    if fail:
-        env["SBATCH_FAILS"] = "1"
-    result = subprocess.run(
-        [str(directory / "submit_evals.sh"), *args], capture_output=True, text=True, env=env, cwd="/"
+def training_job(directory: Path, run: str, job_id: int, name: str | None = None, **fields) -> dict:
+    """A fine-tuning job as squeue lists it, submitted from the run's directory."""
+    return {"id": job_id, "name": name or run, "state": "RUNNING", "reason": "None", "dependency": "(null)",
+            "workdir": str(directory / run), "command": str(directory / run / "finetune.slurm"), **fields}
+
+
+def submit(directory: Path, slurm: Slurm, *args: str, **env: str) -> subprocess.CompletedProcess:
+    slurm.reset_calls()
+    return subprocess.run(
+        [str(directory / "submit_evals.sh"), *args],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={**os.environ, "PATH": f"{slurm.bin_dir}:{os.environ['PATH']}", "RECORD_DIR": str(slurm.state), **env},
     )
-    calls = [json.loads(line) for line in (records / "sbatch.jsonl").read_text().splitlines()]
-    return result, calls
 
 
-def submitted(calls: list[dict], directory: Path) -> list[tuple[str, list[str]]]:
+def submitted(slurm: Slurm, directory: Path) -> list[tuple[str, list[str]]]:
+    """(script relative to the experiment, sbatch options) of every sbatch call, in order."""
     return [
         (f"{Path(call['cwd']).relative_to(directory)}/{call['argv'][-1]}", call["argv"][:-1])
-        for call in calls
+        for call in slurm.calls("sbatch")
     ]
 
 
+def lines_starting(output: str, word: str) -> list[str]:
+    return [line for line in output.splitlines() if line.split(" ", 1)[0] == word]
+
+
 NOW = ["--parsable"]
+A_CELLS = ["a/eval/t1_epoch0.slurm", "a/eval/t1_epoch1.slurm", "a/eval/t2_epoch0.slurm", "a/eval/t2_epoch1.slurm"]
 
 
 def test_submits_ready_cells_chains_training_ones_and_skips_the_rest(experiment_dir, slurm):
-    result, calls = submit(experiment_dir, slurm, jobs={"b-train": [77, 78]})
-    assert result.returncode == 0, result.stderr
+    slurm.seed(training_job(experiment_dir, "b", 77, "b-train"), training_job(experiment_dir, "b", 78, "b-train"))
+    result = submit(experiment_dir, slurm)
+    assert result.returncode == 4, result.stderr  # skipped cells: c has no checkpoint and no job
     chain = ["--parsable", "--dependency=afterok:78", "--kill-on-invalid-dep=yes"]
-    assert submitted(calls, experiment_dir) == [
-        ("a/eval/t1_epoch0.slurm", NOW),
-        ("a/eval/t1_epoch1.slurm", NOW),
-        ("a/eval/t2_epoch0.slurm", NOW),
-        ("a/eval/t2_epoch1.slurm", NOW),
+    assert submitted(slurm, experiment_dir) == [
+        *((cell, NOW) for cell in A_CELLS),
         ("b/eval/t1_epoch0.slurm", chain),
         ("b/eval/t1_epoch1.slurm", chain),
         ("b/eval/t2_epoch0.slurm", chain),
@@ -112,62 +201,366 @@ def test_submits_ready_cells_chains_training_ones_and_skips_the_rest(experiment_
     lines = result.stdout.splitlines()
     assert "submitted  a/eval/t1_epoch0.slurm: job 1001" in lines
     assert "chained    b/eval/t1_epoch0.slurm: job 1005, after fine-tuning job 78" in lines
-    assert sum(line.startswith("skipped    c/eval/") for line in lines) == 4
+    assert len(lines_starting(result.stdout, "skipped")) == 4
     assert "no pending or running fine-tuning job named c was found (use --after c=JOBID)" in result.stdout
-    assert lines[-1] == "6 submitted now, 4 chained to fine-tuning, 4 skipped, 0 failed"
+    assert lines[-1] == (
+        "6 submitted now, 4 chained to fine-tuning, 0 already queued, 0 already done, 4 skipped,"
+        " 0 waiting for a slot, 0 failed, 0 refused"
+    )
+    assert len(slurm.calls("squeue")) == 1
+    # Each submission is recorded beside the cell's logs, for --status to ask sacct about.
+    assert (experiment_dir / "a/eval/logs/.t1_epoch0.job").read_text() == "1001\n"
+
+
+def test_one_squeue_call_per_pass_whatever_the_number_of_cells(render, slurm, tmp_path):
+    runs = [Run(f"r{i}", epochs=2) for i in range(8)]
+    directory = render(Experiment(runs=runs, tasks=[Task("t1"), Task("t2")], plan_text="Evaluate every epoch.", site=SITE))
+    slurm.seed(*(training_job(directory, f"r{i}", 500 + i) for i in range(8)))
+    result = submit(directory, slurm)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(slurm.calls("sbatch")) == 8 * 2 * 2
+    assert len(slurm.calls("squeue")) == 1
+    assert {tuple(argv) for _, argv in submitted(slurm, directory) if "r5" in _} == {
+        ("--parsable", "--dependency=afterok:505", "--kill-on-invalid-dep=yes")
+    }
+
+
+def test_a_second_call_while_jobs_are_queued_submits_nothing(experiment_dir, slurm):
+    slurm.seed(training_job(experiment_dir, "b", 78, "b-train"))
+    first = submit(experiment_dir, slurm, "--run", "a", "--run", "b")
+    assert first.returncode == 0, first.stdout
+    assert len(slurm.calls("sbatch")) == 8
+    again = submit(experiment_dir, slurm, "--run", "a", "--run", "b")
+    assert again.returncode == 0
+    assert slurm.calls("sbatch") == []
+    assert "queued     a/eval/t1_epoch0.slurm: job 1001 is pending already" in again.stdout
+    assert again.stdout.splitlines()[-1].startswith("0 submitted now, 0 chained to fine-tuning, 8 already queued")
+    only_missing = submit(experiment_dir, slurm, "--only-missing", "--run", "a")
+    assert slurm.calls("sbatch") == []
+    assert only_missing.returncode == 0
 
 
 def test_a_job_id_on_the_command_line_chains_a_run(experiment_dir, slurm):
-    result, calls = submit(experiment_dir, slurm, "--run", "c", "--after", "c=555")
+    result = submit(experiment_dir, slurm, "--run", "c", "--after", "c=555")
     assert result.returncode == 0
-    assert {tuple(argv) for _, argv in submitted(calls, experiment_dir)} == {
+    assert {tuple(argv) for _, argv in submitted(slurm, experiment_dir)} == {
         ("--parsable", "--dependency=afterok:555", "--kill-on-invalid-dep=yes")
     }
-    assert len(calls) == 4
+    assert len(slurm.calls("sbatch")) == 4
 
 
 def test_dry_run_submits_nothing(experiment_dir, slurm):
-    result, calls = submit(experiment_dir, slurm, "--dry-run", jobs={"b-train": [78]})
-    assert result.returncode == 0
-    assert calls == []
+    slurm.seed(training_job(experiment_dir, "b", 78, "b-train"))
+    result = submit(experiment_dir, slurm, "--dry-run")
+    assert result.returncode == 4
+    assert slurm.calls("sbatch") == []
     assert f"dry-run    cd {experiment_dir}/b/eval && sbatch --dependency=afterok:78 --kill-on-invalid-dep=yes t1_epoch0.slurm" in result.stdout
     assert f"dry-run    cd {experiment_dir}/a/eval && sbatch t1_epoch0.slurm" in result.stdout
 
 
 def test_filters_by_run_task_and_epoch_never_submit_a_cell_twice(experiment_dir, slurm):
-    result, calls = submit(experiment_dir, slurm, "--run", "a", "--run", "a", "--task", "t2", "--epoch", "1", "--epoch", "base")
+    result = submit(experiment_dir, slurm, "--run", "a", "--run", "a", "--task", "t2", "--epoch", "1", "--epoch", "base")
     assert result.returncode == 0
-    assert submitted(calls, experiment_dir) == [("a/eval/t2_epoch1.slurm", NOW)]
-    result, calls = submit(experiment_dir, slurm, "--epoch", "base")
-    assert [name for name, _ in submitted(calls, experiment_dir)] == ["m_base/eval/t1_base.slurm", "m_base/eval/t2_base.slurm"]
+    assert submitted(slurm, experiment_dir) == [("a/eval/t2_epoch1.slurm", NOW)]
+    submit(experiment_dir, slurm, "--epoch", "base")
+    assert [name for name, _ in submitted(slurm, experiment_dir)] == ["m_base/eval/t1_base.slurm", "m_base/eval/t2_base.slurm"]
 
 
-def test_only_missing_skips_cells_with_a_finished_log(experiment_dir, slurm):
-    logs = experiment_dir / "a" / "eval" / "logs"
-    (logs / ".t1_epoch0.complete").touch()
-    log = logs / "2026-11-28T13-02-44-00-00_t1_epoch0_mhfs6WepoxGqhXmaGWDxgi.eval"
-    log.write_bytes(b"PK")
-    # Another cell whose name ends the same way must not count.
-    (logs / ".t1_epoch1.complete").touch()
-    (logs / "2026-11-28T13-02-44-00-00_xt1_epoch1_abc.eval").write_bytes(b"PK")
-    result, calls = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1")
-    assert [name for name, _ in submitted(calls, experiment_dir)] == ["a/eval/t1_epoch1.slurm"]
-    assert "skipped    a/eval/t1_epoch0.slurm: already has a finished inspect log" in result.stdout
-    log.unlink()
-    result, calls = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1")
-    assert len(calls) == 2
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--run", "z"], "--run 'z' matches no run of this experiment (it has: a b c m_base)"),
+        (["--task", "t1", "--task", "capitalisation"], "--task 'capitalisation' matches no task"),
+        (["--epoch", "2"], "--epoch '2' matches no epoch of this experiment (it has: 0 1 base)"),
+        (["--after", "zz=12"], "--after 'zz' matches no run"),
+        (["--after", "c=squeue: error"], "--after takes RUN=JOBID (a numeric job id)"),
+        (["--run", "m_base", "--epoch", "0"], "no cell has all of the --run, --task and --epoch values given"),
+        (["--max-jobs", "0"], "--max-jobs takes a number of jobs (1 or more), got '0'"),
+        (["--bogus"], "unknown option '--bogus'"),
+        (["--run"], "--run needs a value"),
+    ],
+)
+def test_bad_options_and_unknown_values_exit_2_naming_them(experiment_dir, slurm, args, message):
+    result = submit(experiment_dir, slurm, *args)
+    assert result.returncode == 2
+    assert f"error: {message}" in result.stderr
+    assert slurm.calls("sbatch") == [] and slurm.calls("squeue") == []
+
+
+def finish(directory: Path, script: str, log_name: str | None = None) -> None:
+    """What a successful job leaves: its log and the done mark."""
+    logs = directory / Path(script).parent / "logs"
+    cell = Path(script).stem
+    (logs / f"2026-11-28T13-02-44-00-00_{log_name or cell}_mhfs6WepoxGqhXmaGWDxgi.eval").write_bytes(b"PK")
+    (logs / f".{cell}.complete").touch()
+
+
+def test_only_missing_submits_failed_and_never_run_cells(experiment_dir, slurm):
+    finish(experiment_dir, "a/eval/t1_epoch0.slurm")
+    # A log of another cell whose name ends the same way does not count.
+    finish(experiment_dir, "a/eval/t1_epoch1.slurm", log_name="xt1_epoch1")
+    (experiment_dir / "a/eval/logs/.t2_epoch0.failed").write_text("status error: boom\n")
+    slurm.seed({"id": 900, "name": "eval", "state": "RUNNING", "reason": "None", "dependency": "(null)",
+                "workdir": str(experiment_dir / "a/eval"), "command": str(experiment_dir / "a/eval/t2_epoch1.slurm")})
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a")
+    assert result.returncode == 0
+    assert [name for name, _ in submitted(slurm, experiment_dir)] == ["a/eval/t1_epoch1.slurm", "a/eval/t2_epoch0.slurm"]
+    assert "done       a/eval/t1_epoch0.slurm: already has a successful inspect log" in result.stdout
+    assert "queued     a/eval/t2_epoch1.slurm: job 900 is running already" in result.stdout
+    # A deleted log has its cell run again.
+    next((experiment_dir / "a/eval/logs").glob("*_t1_epoch0_*.eval")).unlink()
+    slurm.seed()
+    submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0")
+    assert len(slurm.calls("sbatch")) == 1
 
 
 def test_a_failed_sbatch_fails_the_whole_call(experiment_dir, slurm):
-    result, calls = submit(experiment_dir, slurm, "--run", "m_base", fail=True)
+    result = submit(experiment_dir, slurm, "--run", "m_base", SBATCH_FAILS="1")
     assert result.returncode == 1
-    assert len(calls) == 2
-    assert "FAILED     m_base/eval/t1_base.slurm: sbatch failed" in result.stdout
-    assert result.stdout.splitlines()[-1] == "0 submitted now, 0 chained to fine-tuning, 0 skipped, 2 failed"
+    assert len(slurm.calls("sbatch")) == 2
+    assert "FAILED     m_base/eval/t1_base.slurm: sbatch failed: sbatch: error: Batch job submission failed: Invalid account" in result.stdout
+    assert result.stdout.splitlines()[-1].endswith("2 failed, 0 refused")
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["--after", "c"], ["--run"]])
-def test_bad_options_exit_2(experiment_dir, slurm, args):
-    result, calls = submit(experiment_dir, slurm, *args)
-    assert result.returncode == 2
-    assert calls == []
+def test_squeue_failing_stops_the_pass_before_any_submission(experiment_dir, slurm):
+    (slurm.bin_dir / "squeue").write_text("#!/bin/bash\necho 'squeue: error: slurm_load_jobs error: Unable to contact slurm controller' >&2\nexit 1\n")
+    result = submit(experiment_dir, slurm)
+    assert result.returncode == 1
+    assert slurm.calls("sbatch") == []
+    assert "squeue failed: without knowing your queued jobs nothing is submitted" in result.stderr
+    # A dry run (on a laptop, say) still shows what would go out.
+    result = submit(experiment_dir, slurm, "--dry-run", "--run", "a")
+    assert result.returncode == 0
+    assert len(lines_starting(result.stdout, "dry-run")) == 4
+
+
+def test_an_error_printed_by_squeue_on_stdout_is_never_a_job_id(experiment_dir, slurm):
+    slurm.seed(training_job(experiment_dir, "b", 78, "b-train"))
+    result = submit(experiment_dir, slurm, "--run", "b", SQUEUE_STDOUT_ERROR="1")
+    assert slurm.calls("sbatch") == []
+    assert "afterok:squeue" not in result.stdout + result.stderr
+    assert len(lines_starting(result.stdout, "skipped")) == 4
+    assert result.returncode == 4
+
+
+def test_runs_sharing_a_fine_tuning_job_name_each_wait_for_their_own(render, slurm, tmp_path):
+    experiment = Experiment(runs=[Run("r1"), Run("r2")], site=SITE)
+    directory = render(experiment)
+    for run in ("r1", "r2"):
+        (directory / run / "finetune.slurm").write_text("#!/bin/bash\n#SBATCH --job-name=finetune\n")
+    # r1 was submitted from its directory; r2 as `sbatch r2/finetune.slurm` from the experiment.
+    slurm.seed(
+        training_job(directory, "r1", 11, "finetune"),
+        training_job(directory, "r2", 12, "finetune", workdir=str(directory)),
+        training_job(directory, "r1", 13, "finetune", workdir="/elsewhere", command="/elsewhere/finetune.slurm"),
+    )
+    result = submit(directory, slurm)
+    assert result.returncode == 0, result.stdout
+    assert {name: argv[1] for name, argv in submitted(slurm, directory)} == {
+        "r1/eval/capitalization_epoch0.slurm": "--dependency=afterok:11",
+        "r2/eval/capitalization_epoch0.slurm": "--dependency=afterok:12",
+    }
+
+
+def test_a_shared_job_name_from_elsewhere_is_not_guessed(render, slurm):
+    directory = render(Experiment(runs=[Run("r1"), Run("r2")], site=SITE))
+    for run in ("r1", "r2"):
+        (directory / run / "finetune.slurm").write_text("#!/bin/bash\n#SBATCH --job-name=finetune\n")
+    slurm.seed(training_job(directory, "r1", 13, "finetune", workdir="/tmp", command="/tmp/ft.slurm"))
+    result = submit(directory, slurm)
+    assert result.returncode == 4
+    assert slurm.calls("sbatch") == []
+    assert (
+        "jobs named finetune are queued (13), but none was submitted from r1/, and runs r2 give their jobs the"
+        " same name: not guessing which one is r1's (use --after r1=JOBID)"
+    ) in result.stdout
+    # A name no other run shares is taken wherever the job was submitted from (a wrapper).
+    (directory / "r2" / "finetune.slurm").write_text("#!/bin/bash\n#SBATCH --job-name=other\n")
+    result = submit(directory, slurm, "--run", "r1")
+    assert result.returncode == 0
+    assert submitted(slurm, directory)[0][1][1] == "--dependency=afterok:13"
+
+
+def test_a_script_with_merge_conflict_markers_is_never_submitted(experiment_dir, slurm):
+    script = experiment_dir / "a/eval/t1_epoch1.slurm"
+    text = script.read_text().replace("--log-level info", "<<<<<<< before updating\n  --log-level info\n=======\n  --log-level debug\n>>>>>>> after updating")
+    script.write_text(text)
+    result = submit(experiment_dir, slurm, "--run", "a")
+    assert result.returncode == 3
+    assert [name for name, _ in submitted(slurm, experiment_dir)] == [c for c in A_CELLS if c != "a/eval/t1_epoch1.slurm"]
+    assert "REFUSED    a/eval/t1_epoch1.slurm: holds merge-conflict markers (left by copier update?)" in result.stdout
+
+
+def test_max_jobs_counts_the_users_queued_jobs_and_stops_at_the_limit(experiment_dir, slurm):
+    slurm.seed(training_job(experiment_dir, "b", 78, "b-train"), training_job(experiment_dir, "x", 79))
+    result = submit(experiment_dir, slurm, "--max-jobs", "5", "--run", "a", "--run", "b")
+    assert result.returncode == 5
+    assert len(slurm.calls("sbatch")) == 3
+    assert len(slurm.jobs()) == 5
+    assert "job limit reached: 5 cells are waiting for a slot (5 of your jobs are queued; the limit is 5 (--max-jobs))" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "3 submitted now, 0 chained to fine-tuning, 0 already queued, 0 already done, 0 skipped,"
+        " 5 waiting for a slot, 0 failed, 0 refused"
+    )
+    # No sacctmgr when the limit is given.
+    assert slurm.calls("sacctmgr") == []
+
+
+def test_a_limit_refusal_by_sbatch_stops_the_pass(experiment_dir, slurm):
+    result = submit(experiment_dir, slurm, "--run", "a", "--run", "m_base", SBATCH_LIMIT="3")
+    assert result.returncode == 5
+    # The fourth was refused, and nothing was tried after it.
+    assert len(slurm.calls("sbatch")) == 4
+    assert lines_starting(result.stdout, "FAILED") == []
+    assert "sbatch refused a/eval/t2_epoch1.slurm for a job limit: sbatch: error: QOSMaxSubmitJobPerUserLimit" in result.stderr
+    assert "job limit reached: 3 cells are waiting for a slot" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("assoc", "qos", "limit", "source"),
+    [
+        ("7||normal\n4||normal,high", None, "4", "sacctmgr, your association"),
+        ("||normal,high", "normal|3\nhigh|9\nother|1", "3", "sacctmgr, QOS normal"),
+        ("|high|normal,high", "normal|3\nhigh|9", "9", "sacctmgr, QOS high"),
+        ("||normal", "normal|", None, None),
+        (None, None, None, None),
+    ],
+)
+def test_the_default_limit_is_what_slurms_accounting_says(experiment_dir, slurm, assoc, qos, limit, source):
+    env = {key: value for key, value in (("SACCTMGR_ASSOC", assoc), ("SACCTMGR_QOS", qos)) if value is not None}
+    result = submit(experiment_dir, slurm, "--dry-run", "--run", "a", **env)
+    expected = f"the limit is {limit} ({source})" if limit else "no job limit is known"
+    if limit and int(limit) < 4:
+        assert expected in result.stdout
+        assert result.returncode == 5
+    else:
+        assert result.returncode == 0
+        assert len(lines_starting(result.stdout, "dry-run")) == 4
+
+
+def test_the_default_limit_from_claude_local_md_goes_before_sacctmgr(render, slurm):
+    # Rendered with `- **Max jobs**: 2` under SLURM Defaults in claude.local.md.
+    site = SITE.replace("- **Account**", "- **Max jobs**: 2\n- **Account**")
+    directory = render(Experiment(runs=[Run(f"r{i}") for i in range(4)], site=site))
+    result = submit(directory, slurm, "--after", "r0=5", "--after", "r1=5", "--after", "r2=5", "--after", "r3=5",
+                    SACCTMGR_ASSOC="1||normal")
+    assert len(slurm.calls("sbatch")) == 2
+    assert "the limit is 2 (claude.local.md)" in result.stdout
+    assert slurm.calls("sacctmgr") == []
+
+
+def test_watch_gets_every_cell_through_as_slots_free_up(experiment_dir, slurm):
+    # Each look at the queue finds the two oldest jobs finished.
+    result = submit(experiment_dir, slurm, "--watch", "0.1", "--run", "a", "--run", "m_base",
+                    SBATCH_LIMIT="2", SQUEUE_DRAIN="2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Every cell went out exactly once; each look after a refusal tried again.
+    accepted = [line.split()[1].rstrip(":") for line in lines_starting(result.stdout, "submitted")]
+    assert sorted(accepted) == sorted([*A_CELLS, "m_base/eval/t1_base.slurm", "m_base/eval/t2_base.slurm"])
+    refusals = len(slurm.calls("sbatch")) - len(accepted)
+    assert refusals == len(slurm.calls("squeue")) - 1 == 2
+    assert "watching: looking again every 0.1 s until every cell is out (Ctrl-C stops)" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("6 submitted now")
+
+
+def test_watch_with_a_known_limit_polls_without_being_refused(experiment_dir, slurm):
+    result = submit(experiment_dir, slurm, "--watch", "0.1", "--max-jobs", "2", "--run", "a", SQUEUE_DRAIN="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(slurm.calls("sbatch")) == 4
+    # One squeue per look: the first pass, then one per poll until the last cell went out.
+    assert len(slurm.calls("squeue")) == 3
+
+
+def test_ctrl_c_stops_watching_cleanly(experiment_dir, slurm):
+    env = {**os.environ, "PATH": f"{slurm.bin_dir}:{os.environ['PATH']}", "RECORD_DIR": str(slurm.state)}
+    process = subprocess.Popen(
+        [str(experiment_dir / "submit_evals.sh"), "--watch", "--max-jobs", "1", "--run", "a"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not slurm.calls("sbatch") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, out + err
+    assert "stopped: 3 cells were still waiting for a slot; run the same command again to go on" in out
+    assert len(slurm.calls("sbatch")) == 1
+
+
+def mark_failed(directory: Path, script: str, text: str) -> None:
+    (directory / Path(script).parent / "logs" / f".{Path(script).stem}.failed").write_text(text + "\n")
+
+
+def record_job(directory: Path, script: str, job_id: int) -> None:
+    (directory / Path(script).parent / "logs" / f".{Path(script).stem}.job").write_text(f"{job_id}\n")
+
+
+def test_status_names_each_cells_state_with_one_squeue_and_one_sacct(experiment_dir, slurm, tmp_path):
+    finish(experiment_dir, "a/eval/t1_epoch0.slurm")
+    record_job(experiment_dir, "a/eval/t1_epoch1.slurm", 31)
+    mark_failed(experiment_dir, "a/eval/t1_epoch1.slurm", "/x/logs/l.eval: status error: RuntimeError('boom')")
+    record_job(experiment_dir, "a/eval/t2_epoch0.slurm", 32)
+    (experiment_dir / "a/eval/logs/2026-11-28T13-02-44-00-00_t2_epoch1_abc.eval").write_bytes(b"PK")
+    queued = lambda script, job_id, state, reason, dependency="(null)": {  # noqa: E731
+        "id": job_id, "name": "eval", "state": state, "reason": reason, "dependency": dependency,
+        "workdir": str(experiment_dir / Path(script).parent), "command": str(experiment_dir / script)}
+    slurm.seed(
+        training_job(experiment_dir, "b", 78, "b-train"),
+        queued("b/eval/t1_epoch0.slurm", 41, "PENDING", "Dependency", "afterok:78(unfulfilled)"),
+        queued("m_base/eval/t1_base.slurm", 42, "RUNNING", "None"),
+        queued("m_base/eval/t2_base.slurm", 43, "PENDING", "Priority"),
+    )
+    result = submit(experiment_dir, slurm, "--status", SACCT=json.dumps({"31": "FAILED", "32": "TIMEOUT"}))
+    assert result.returncode == 1, result.stderr
+    ck = tmp_path / "ck"
+    assert result.stdout.splitlines() == [
+        "done               a/eval/t1_epoch0.slurm",
+        "failed             a/eval/t1_epoch1.slurm: job 31 FAILED: /x/logs/l.eval: status error: RuntimeError('boom')",
+        "failed             a/eval/t2_epoch0.slurm: job 32 TIMEOUT (sacct)",
+        f"failed             a/eval/t2_epoch1.slurm: {experiment_dir}/a/eval/logs/2026-11-28T13-02-44-00-00_t2_epoch1_abc.eval"
+        " has no done mark: the job ended before judging it",
+        "pending            b/eval/t1_epoch0.slurm: job 41, waiting for training job 78",
+        f"checkpoint missing b/eval/t1_epoch1.slurm: {ck}/ck-out-b/epoch_1 (fine-tuning job 78 is running)",
+        f"checkpoint missing b/eval/t2_epoch0.slurm: {ck}/ck-out-b/epoch_0 (fine-tuning job 78 is running)",
+        f"checkpoint missing b/eval/t2_epoch1.slurm: {ck}/ck-out-b/epoch_1 (fine-tuning job 78 is running)",
+        f"checkpoint missing c/eval/t1_epoch0.slurm: {ck}/ck-out-c/epoch_0",
+        f"checkpoint missing c/eval/t1_epoch1.slurm: {ck}/ck-out-c/epoch_1",
+        f"checkpoint missing c/eval/t2_epoch0.slurm: {ck}/ck-out-c/epoch_0",
+        f"checkpoint missing c/eval/t2_epoch1.slurm: {ck}/ck-out-c/epoch_1",
+        "running            m_base/eval/t1_base.slurm: job 42 (running)",
+        "pending            m_base/eval/t2_base.slurm: job 43 (Priority)",
+        "14 cells: 1 done, 3 failed, 1 running, 2 pending, 0 not submitted, 7 checkpoint missing",
+    ]
+    assert len(slurm.calls("squeue")) == 1
+    (sacct,) = slurm.calls("sacct")
+    assert "--jobs=31,32" in sacct["argv"]
+    assert slurm.calls("sbatch") == []
+
+
+def test_status_exits_0_only_when_every_cell_is_done(experiment_dir, slurm):
+    for script in A_CELLS:
+        finish(experiment_dir, script)
+    result = submit(experiment_dir, slurm, "--status", "--run", "a")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[-1] == "4 cells: 4 done, 0 failed, 0 running, 0 pending, 0 not submitted, 0 checkpoint missing"
+    result = submit(experiment_dir, slurm, "--status", "--run", "a", "--run", "m_base")
+    assert result.returncode == 6
+    assert "not submitted      m_base/eval/t1_base.slurm" in result.stdout
+    # Without accounting, a cell that was submitted but left no trace is shown as it is.
+    assert slurm.calls("sacct") == []
+
+
+def test_the_experiment_name_never_becomes_a_command(render, slurm, tmp_path):
+    directory = render(Experiment(runs=[Run("r1")], site=SITE))
+    answers = (directory / ".copier-answers.yml").read_text()
+    import yaml
+
+    plan = yaml.safe_load(answers)["plan"]
+    plan["experiment"] = 'Sweep\ntouch PWNED\n"; touch PWNED; echo "'
+    again = render(Experiment(runs=[Run("r1")], site=SITE), plan=plan)
+    result = submit(again, slurm, "--help")
+    assert result.returncode == 0
+    assert 'Submits the evaluations of "Sweep\\ntouch PWNED\\n\\"; touch PWNED; echo \\"" at the right time' in result.stdout
+    submit(again, slurm, "--dry-run")
+    assert not list(Path("/").glob("PWNED")) and not list(again.rglob("PWNED"))

@@ -1,68 +1,118 @@
 #!/bin/bash
-# Submits every evaluation of "Capitalization LoRA Rank Sweep (Llama-3.2-1B)" at the right time.
+# Submits the evaluations of "Capitalization LoRA Rank Sweep (Llama-3.2-1B)" at the right time, within
+# the cluster's job limit, and tells where each one stands.
 #
-# A cell whose checkpoint exists is submitted now. A cell whose checkpoint does not exist
-# yet is chained to its run's fine-tuning job (found in squeue by the job name in the
-# run's finetune.slurm, or given with --after RUN=JOBID): it starts when training succeeds
-# and is cancelled if training fails. Base-model cells are submitted now.
+# Usage: ./submit_evals.sh [OPTIONS]
+#   --dry-run          print the sbatch commands, submit nothing
+#   --only-missing     submit only the cells that failed or never ran (skip done, pending
+#                      and running ones)
+#   --max-jobs N       keep at most N of your jobs pending or running (default: the limit sacctmgr reports for you, else none)
+#   --watch [SECONDS]  keep going until every selected cell is out, looking again every
+#                      SECONDS (default 60) while cells wait for a slot; Ctrl-C stops it
+#   --status           one line per selected cell and the counts; submits nothing
+#   --run RUN, --task TASK, --epoch N|base
+#                      select cells (each may be repeated)
+#   --after RUN=JOBID  chain RUN's cells to this fine-tuning job
+#   -h, --help         show this help
 #
-# Usage: ./submit_evals.sh [--dry-run] [--only-missing] [--run RUN] [--task TASK]
-#                          [--epoch N|base] [--after RUN=JOBID]...
-#   --dry-run       print the sbatch commands, submit nothing
-#   --only-missing  skip cells that already have a finished inspect log
-#   --run, --task, --epoch  submit only the matching cells (each may be repeated)
-#   --after RUN=JOBID       chain RUN's cells to this fine-tuning job
+# A cell whose checkpoint exists is submitted now; a base-model cell too. A cell whose
+# checkpoint does not exist yet is chained to its run's fine-tuning job (found in squeue by
+# the job name of the run's finetune.slurm and the directory it was submitted from, or
+# given with --after): it starts when training succeeds and is cancelled if training fails.
+# A cell already pending or running is never submitted again.
 #
-# Rendered by copier-inspect-slurm; needs only bash and Slurm's sbatch and squeue.
+# Exit status (when several apply, the lowest non-zero one):
+#   0  every selected cell was submitted, chained, or is queued already (--status: all done)
+#   1  sbatch failed for a cell (--status: a cell failed)
+#   2  bad usage: an unknown option, or a --run, --task or --epoch value that matches no cell
+#   3  a script holds merge-conflict markers (left by copier update): not submitted
+#   4  cells skipped: no checkpoint yet and no fine-tuning job to wait for
+#   5  the job limit was reached: cells are waiting for a slot (run again, or use --watch)
+#   6  --status: not every cell is done yet, none failed
+#   130  stopped by Ctrl-C
+#
+# Rendered by copier-inspect-slurm; needs only bash and Slurm's sbatch, squeue, sacct and
+# sacctmgr. One squeue call per pass, whatever the number of cells.
 
 set -uo pipefail
 
-EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+USER_NAME=${USER:-$(id -un)}
+PLAN_MAX_JOBS=
 
-# One line per cell of the plan: run directory, run name, task, epoch (or base), checkpoint.
-plan() {
-  cell r8_lr1e-5 r8_lr1e-5 capitalization 0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0
-  cell r8_lr1e-5 r8_lr1e-5 capitalization 1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1
-  cell r8_lr1e-5 r8_lr1e-5 capitalization_6L 1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1
-  cell r16_lr1e-5 r16_lr1e-5 capitalization 0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0
-  cell r16_lr1e-5 r16_lr1e-5 capitalization 1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1
-  cell r16_lr1e-5 r16_lr1e-5 capitalization_6L 1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1
-  cell Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base capitalization base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct
-  cell Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base capitalization_6L base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct
+# The plan, one line per cell: run directory, run name, task, epoch (or base), cell name,
+# checkpoint.
+load_plan() {
+  cell r8_lr1e-5 r8_lr1e-5 capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0
+  cell r8_lr1e-5 r8_lr1e-5 capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1
+  cell r8_lr1e-5 r8_lr1e-5 capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1
+  cell r16_lr1e-5 r16_lr1e-5 capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0
+  cell r16_lr1e-5 r16_lr1e-5 capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1
+  cell r16_lr1e-5 r16_lr1e-5 capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1
+  cell Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct
+  cell Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct
 }
 
+declare -a cell_run_dir=() cell_run=() cell_task=() cell_epoch=() cell_name=() cell_checkpoint=()
+# known["run:NAME"], known["task:NAME"], known["epoch:N"]: the values filters may take.
+declare -A known=() run_dir_of=()
+
+cell() {
+  local index=${#cell_name[@]}
+  cell_run_dir[index]=$1 cell_run[index]=$2 cell_task[index]=$3
+  cell_epoch[index]=$4 cell_name[index]=$5 cell_checkpoint[index]=$6
+  known[run:$1]=1 known[run:$2]=1 known[task:$3]=1 known[epoch:$4]=1 run_dir_of[$2]=$1
+}
+load_plan
+
+# -- options ----------------------------------------------------------------------------------
+
 usage() {
-  sed -n '9,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+usage_error() {
+  echo "error: $1" >&2
+  exit 2
+}
+
+# Options that take a value: a usage error when it is missing.
+needs_value() {
+  [ $# -ge 2 ] || usage_error "$1 needs a value"
 }
 
 dry_run=0
 only_missing=0
+show_status=0
+watch=0
+poll=60
+max_jobs=
+limit_source=
 runs=()
 tasks=()
 epochs=()
 declare -A after=()
 
-# Options that take a value: exit 2, like the other usage errors, when it is missing.
-needs_value() {
-  if [ $# -lt 2 ]; then
-    echo "error: $1 needs a value" >&2
-    exit 2
-  fi
-}
-
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) dry_run=1 ;;
     --only-missing) only_missing=1 ;;
+    --status) show_status=1 ;;
+    --watch)
+      watch=1
+      if [[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then poll=$2; shift; fi ;;
+    --max-jobs)
+      needs_value "$@"
+      [[ $2 =~ ^[1-9][0-9]*$ ]] || usage_error "--max-jobs takes a number of jobs (1 or more), got '$2'"
+      max_jobs=$2 limit_source="--max-jobs"
+      shift ;;
     --run) needs_value "$@"; runs+=("$2"); shift ;;
     --task) needs_value "$@"; tasks+=("$2"); shift ;;
     --epoch) needs_value "$@"; epochs+=("$2"); shift ;;
     --after)
       needs_value "$@"
-      case "$2" in
-        ?*=[0-9]*) after["${2%%=*}"]="${2#*=}" ;;
-        *) echo "error: --after takes RUN=JOBID, got '$2'" >&2; exit 2 ;;
-      esac
+      [[ $2 =~ ^[^=]+=[0-9]+$ ]] || usage_error "--after takes RUN=JOBID (a numeric job id), got '$2'"
+      after["${2%%=*}"]="${2#*=}"
       shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -70,121 +120,487 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-submitted=0
-chained=0
-skipped=0
-failed=0
-declare -A seen=()
+# A value that matches nothing is a typo, not an empty selection.
+check_known() {
+  local option=$1 kind=$2 value key values=()
+  shift 2
+  for value in "$@"; do
+    [ -z "${known[$kind:$value]:-}" ] || continue
+    for key in "${!known[@]}"; do
+      [[ $key != "$kind:"* ]] || values+=("${key#*:}")
+    done
+    usage_error "$option '$value' matches no $kind of this experiment (it has: $(printf '%s\n' "${values[@]}" | sort | paste -sd ' '))"
+  done
+}
+check_known --run run "${runs[@]}"
+check_known --task task "${tasks[@]}"
+check_known --epoch epoch "${epochs[@]}"
+check_known --after run "${!after[@]}"
 
 # True when the filter list is empty or holds the value.
 selected() {
-  local value=$1
+  local value=$1 wanted
   shift
   [ $# -eq 0 ] && return 0
-  local wanted
   for wanted in "$@"; do
     [ "$wanted" = "$value" ] && return 0
   done
   return 1
 }
 
-# True when the cell's eval script finished and its inspect log is still there.
-# Logs are named {timestamp}_{cell}_{id}.eval (see INSPECT_EVAL_LOG_FILE_PATTERN).
-finished() {
-  local logs=$1 name=$2 log rest
-  [ -e "$logs/.$name.complete" ] || return 1
-  for log in "$logs"/*.eval; do
-    [ -e "$log" ] || continue
-    rest=${log##*/}
-    rest=${rest#*_}
-    if [[ "$rest" == "${name}_"* && "${rest#"${name}_"}" != *_* ]]; then
-      return 0
+chosen=()
+for ((i = 0; i < ${#cell_name[@]}; i++)); do
+  { selected "${cell_run[i]}" "${runs[@]}" || selected "${cell_run_dir[i]}" "${runs[@]}"; } || continue
+  selected "${cell_task[i]}" "${tasks[@]}" || continue
+  selected "${cell_epoch[i]}" "${epochs[@]}" || continue
+  chosen+=("$i")
+done
+[ ${#chosen[@]} -gt 0 ] || usage_error "no cell has all of the --run, --task and --epoch values given"
+
+# Sets `script` to the cell's script, relative to the experiment directory.
+script_of() { script="${cell_run_dir[$1]}/eval/${cell_name[$1]}.slurm"; }
+
+# -- what Slurm knows -------------------------------------------------------------------------
+
+# Fields of the one squeue call, split on the ASCII unit separator, which no job name or
+# path holds: job id, state, reason, dependency, name, working directory, script path.
+SEP=$'\x1f'
+QUEUE_FORMAT="%i$SEP%T$SEP%r$SEP%E$SEP%j$SEP%Z$SEP%o"
+queue_jobs=0
+declare -A queued_id=() queued_state=() queued_reason=() queued_dependency=()
+declare -A jobs_named=() job_state=() job_command=() job_workdir=()
+
+# Read every job of the user in one squeue call: the cells already queued (by their
+# absolute script path), the candidate fine-tuning jobs (by name), and how many jobs count
+# against a limit (array tasks one by one, as Slurm counts them).
+read_queue() {
+  local out id state reason dependency name workdir command
+  queue_jobs=0
+  queued_id=() queued_state=() queued_reason=() queued_dependency=()
+  jobs_named=() job_state=() job_command=() job_workdir=()
+  if ! out=$(squeue --noheader --array --user="$USER_NAME" --format="$QUEUE_FORMAT"); then
+    return 1
+  fi
+  while IFS=$SEP read -r id state reason dependency name workdir command; do
+    # squeue can print an error on stdout and exit 0: only lines with a job id are jobs.
+    [[ $id =~ ^[0-9]+(_[0-9]+)?$ ]] || continue
+    queue_jobs=$((queue_jobs + 1))
+    [[ $id =~ ^[0-9]+$ ]] || continue
+    if [ -z "${queued_id[$command]:-}" ] || [ "$id" -gt "${queued_id[$command]}" ]; then
+      queued_id[$command]=$id queued_state[$command]=$state
+      queued_reason[$command]=$reason queued_dependency[$command]=$dependency
     fi
-  done
-  return 1
+    jobs_named[$name]+="$id "
+    job_state[$id]=$state job_command[$id]=$command job_workdir[$id]=$workdir
+  done <<<"$out"
 }
 
-# The job name the run's finetune.slurm gives its job (the run's name when it says none).
-finetune_job_name() {
+declare -A finetune_name_of=()
+
+# The job name the run's finetune.slurm gives its job (the run's name when it says none),
+# read once per run into finetune_name_of.
+read_finetune_name() {
   local run_dir=$1 run_name=$2 line
+  [ -z "${finetune_name_of[$run_dir]:-}" ] || return 0
   line=$(grep -m1 -E '^#SBATCH[[:space:]]+(--job-name[=[:space:]]|-J[[:space:]]*)' \
     "$EXPERIMENT_DIR/$run_dir/finetune.slurm" 2>/dev/null)
   line=${line#*--job-name}
   line=${line#*-J}
   line=${line#=}
   line=$(echo "$line" | tr -d "\"'" | awk '{print $1}')
-  echo "${line:-$run_name}"
+  finetune_name_of[$run_dir]=${line:-$run_name}
 }
 
-# The newest pending or running job of the user with that name, if any.
-training_job() {
-  local run_dir=$1 run_name=$2 jobs
-  if [ -n "${after[$run_name]:-}" ]; then
-    echo "${after[$run_name]}"
+declare -A training_of=() training_problem_of=()
+
+# Sets `training` to the run's fine-tuning job id, or to nothing with the reason in
+# `training_problem`. A job of the run's job name that was submitted from the run's
+# directory or from its finetune.slurm is the run's. Failing that, a job of that name is
+# taken only when no other run of the experiment gives its job the same name.
+find_training() {
+  local run_dir=$1 run_name=$2 name id ids=() own=() other shared=()
+  if [ -n "${after[$run_name]:-}${after[$run_dir]:-}" ]; then
+    training=${after[$run_name]:-${after[$run_dir]}} training_problem=
     return
   fi
-  if ! jobs=$(squeue -h -u "${USER:-$(id -un)}" -t PENDING,RUNNING \
-      -n "$(finetune_job_name "$run_dir" "$run_name")" -o %i); then
-    echo "warning: squeue failed: cannot look for the fine-tuning job of $run_name" >&2
+  if [ -n "${training_of[$run_dir]+set}" ]; then
+    training=${training_of[$run_dir]} training_problem=${training_problem_of[$run_dir]}
     return
   fi
-  echo "$jobs" | sort -n | tail -n 1
+  read_finetune_name "$run_dir" "$run_name"
+  name=${finetune_name_of[$run_dir]}
+  read -r -a ids <<<"${jobs_named[$name]:-}"
+  for id in "${ids[@]}"; do
+    if [ "${job_command[$id]}" = "$EXPERIMENT_DIR/$run_dir/finetune.slurm" ] ||
+       [ "${job_workdir[$id]}" = "$EXPERIMENT_DIR/$run_dir" ]; then
+      own+=("$id")
+    fi
+  done
+  training='' training_problem=''
+  if [ ${#own[@]} -eq 0 ] && [ ${#ids[@]} -gt 0 ]; then
+    for other in "${!run_dir_of[@]}"; do
+      [ "${run_dir_of[$other]}" != "$run_dir" ] || continue
+      read_finetune_name "${run_dir_of[$other]}" "$other"
+      [ "${finetune_name_of[${run_dir_of[$other]}]}" != "$name" ] || shared+=("$other")
+    done
+    if [ ${#shared[@]} -eq 0 ]; then
+      own=("${ids[@]}")
+    else
+      training_problem="jobs named $name are queued (${ids[*]}), but none was submitted from $run_dir/, and runs ${shared[*]} give their jobs the same name: not guessing which one is $run_name's (use --after $run_name=JOBID)"
+    fi
+  fi
+  for id in "${own[@]}"; do
+    [ -n "$training" ] && [ "$training" -gt "$id" ] || training=$id
+  done
+  if [ -z "$training" ] && [ -z "$training_problem" ]; then
+    training_problem="no pending or running fine-tuning job named $name was found (use --after $run_name=JOBID)"
+  fi
+  training_of[$run_dir]=$training training_problem_of[$run_dir]=$training_problem
 }
+
+# The job limit, from --max-jobs, claude.local.md, or Slurm's accounting (the user's
+# association, else its QOS): MaxSubmitJobs counts pending and running jobs, array tasks
+# one by one.
+find_job_limit() {
+  local out limit default_qos qos_list qos=() wanted=() name value
+  if [ -n "$max_jobs" ]; then return; fi
+  if [ -n "$PLAN_MAX_JOBS" ]; then
+    max_jobs=$PLAN_MAX_JOBS limit_source="claude.local.md"
+    return
+  fi
+  out=$(sacctmgr --noheader --parsable2 show association where user="$USER_NAME" \
+    format=MaxSubmitJobs,DefaultQOS,QOS 2>/dev/null) || return
+  while IFS='|' read -r limit default_qos qos_list; do
+    if [[ $limit =~ ^[0-9]+$ ]] && { [ -z "$max_jobs" ] || [ "$limit" -lt "$max_jobs" ]; }; then
+      max_jobs=$limit limit_source="sacctmgr, your association"
+    fi
+    # A job runs under the association's default QOS, or its only one.
+    if [ -n "$default_qos" ]; then
+      wanted+=("$default_qos")
+    else
+      IFS=',' read -r -a qos <<<"$qos_list"
+      wanted+=("${qos[@]}")
+    fi
+  done <<<"$out"
+  [ -z "$max_jobs" ] || return
+  [ ${#wanted[@]} -gt 0 ] || return
+  out=$(sacctmgr --noheader --parsable2 show qos format=Name,MaxSubmitJobsPerUser 2>/dev/null) || return
+  while IFS='|' read -r name value; do
+    selected "$name" "${wanted[@]}" || continue
+    if [[ $value =~ ^[0-9]+$ ]] && { [ -z "$max_jobs" ] || [ "$value" -lt "$max_jobs" ]; }; then
+      max_jobs=$value limit_source="sacctmgr, QOS $name"
+    fi
+  done <<<"$out"
+}
+
+# -- the outcome protocol ---------------------------------------------------------------------
+
+# True when the cell's script left its done mark and one of its inspect logs is still there
+# (delete a log to have its cell run again). Logs are {timestamp}_{cell}_{id}.eval.
+finished() {
+  local logs=$1 name=$2 log stem
+  [ -e "$logs/.$name.complete" ] || return 1
+  for log in "$logs"/*_"$name"_*.eval; do
+    [ -e "$log" ] || continue
+    stem=${log##*/}
+    stem=${stem%.eval}
+    stem=${stem#*_}
+    [ "${stem%_*}" != "$name" ] || return 0
+  done
+  return 1
+}
+
+# Sets `newest_log` to the cell's newest log (names sort by their timestamp), or empty.
+find_newest_log() {
+  local logs=$1 name=$2 log stem
+  newest_log=
+  for log in "$logs"/*_"$name"_*.eval; do
+    [ -e "$log" ] || continue
+    stem=${log##*/}
+    stem=${stem%.eval}
+    stem=${stem#*_}
+    [ "${stem%_*}" != "$name" ] || newest_log=$log
+  done
+}
+
+# -- one submission pass ----------------------------------------------------------------------
+
+submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0
+full=0
+declare -A handled=() conflicted=()
 
 report() {
   printf '%-10s %s\n' "$1" "$2"
 }
 
-cell() {
-  local run_dir=$1 run_name=$2 task=$3 epoch=$4 checkpoint=$5
-  local name script eval_dir dependency=() job reason
-  if [ "$epoch" = base ]; then name="${task}_base"; else name="${task}_epoch${epoch}"; fi
-  script="$run_dir/eval/$name.slurm"
+# Scripts that `copier update` left with conflict markers are never submitted.
+find_conflicts() {
+  local paths=() index path script
+  for index in "${chosen[@]}"; do
+    script_of "$index"
+    paths+=("$EXPERIMENT_DIR/$script")
+  done
+  while IFS= read -r path; do
+    [ -z "$path" ] || conflicted[$path]=1
+  done < <(grep -lE '^(<{7}|>{7})( |$)|^={7}$' -- "${paths[@]}" 2>/dev/null)
+}
+
+# True when sbatch's message says a submit limit refused the job (QOSMaxSubmitJobPerUserLimit,
+# AssocMaxSubmitJobLimit, QOSGrpSubmitJobsLimit and the other limits on submitted jobs).
+limit_refusal() {
+  [[ $1 == *Submit*Limit* || $1 == *"job submit limit"* ]]
+}
+
+submit_cell() {
+  local index=$1 run_dir=${cell_run_dir[$1]} name=${cell_name[$1]}
+  local script eval_dir path dependency=() out rc job='' line
+  script_of "$index"
   eval_dir="$EXPERIMENT_DIR/$run_dir/eval"
+  path="$EXPERIMENT_DIR/$script"
 
-  selected "$run_name" "${runs[@]}" || selected "$run_dir" "${runs[@]}" || return 0
-  selected "$task" "${tasks[@]}" || return 0
-  selected "$epoch" "${epochs[@]}" || return 0
-  [ -z "${seen[$script]:-}" ] || return 0
-  seen[$script]=1
-
-  if [ "$only_missing" -eq 1 ] && finished "$eval_dir/logs" "$name"; then
-    report skipped "$script: already has a finished inspect log"
-    skipped=$((skipped + 1))
-    return 0
+  if [ -n "${conflicted[$path]:-}" ]; then
+    report REFUSED "$script: holds merge-conflict markers (left by copier update?): resolve them, then submit it"
+    refused=$((refused + 1)) handled[$index]=1
+    return
   fi
-
-  if [ "$epoch" != base ] && [ ! -d "$checkpoint" ]; then
-    job=$(training_job "$run_dir" "$run_name")
-    if [ -z "$job" ]; then
-      reason="checkpoint $checkpoint does not exist and no pending or running fine-tuning job"
-      reason+=" named $(finetune_job_name "$run_dir" "$run_name") was found (use --after $run_name=JOBID)"
-      report skipped "$script: $reason"
-      skipped=$((skipped + 1))
-      return 0
+  if [ -n "${queued_id[$path]:-}" ]; then
+    report queued "$script: job ${queued_id[$path]} is ${queued_state[$path],,} already"
+    already_queued=$((already_queued + 1)) handled[$index]=1
+    return
+  fi
+  if [ "$only_missing" -eq 1 ] && finished "$eval_dir/logs" "$name"; then
+    report 'done' "$script: already has a successful inspect log"
+    already_done=$((already_done + 1)) handled[$index]=1
+    return
+  fi
+  if [ "${cell_epoch[index]}" != base ] && [ ! -d "${cell_checkpoint[index]}" ]; then
+    find_training "$run_dir" "${cell_run[index]}"
+    if [ -z "$training" ]; then
+      report skipped "$script: checkpoint ${cell_checkpoint[index]} does not exist, and $training_problem"
+      skipped=$((skipped + 1)) handled[$index]=1
+      return
     fi
-    dependency=(--dependency="afterok:$job" --kill-on-invalid-dep=yes)
+    dependency=(--dependency="afterok:$training" --kill-on-invalid-dep=yes)
+  fi
+  if [ -n "$max_jobs" ] && [ "$queue_jobs" -ge "$max_jobs" ]; then
+    full=1
+  fi
+  if [ "$full" -eq 1 ]; then
+    waiting=$((waiting + 1))
+    return
   fi
 
   if [ "$dry_run" -eq 1 ]; then
-    report dry-run "cd $(printf %q "$eval_dir") && sbatch ${dependency[*]:+${dependency[*]} }$name.slurm"
-    return 0
+    printf -v out %q "$eval_dir"
+    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }$name.slurm"
+    queue_jobs=$((queue_jobs + 1)) handled[$index]=1
+    return
   fi
-  if job=$(cd "$eval_dir" && sbatch --parsable "${dependency[@]}" "$name.slurm"); then
-    job=${job%%;*}
-    if [ -n "${dependency[*]}" ]; then
-      report chained "$script: job $job, after fine-tuning job ${dependency[0]#*afterok:}"
+  # From the eval directory: the script finds its experiment through $SLURM_SUBMIT_DIR.
+  out=$(cd "$eval_dir" && sbatch --parsable "${dependency[@]}" "$name.slurm" 2>&1)
+  rc=$?
+  # --parsable prints "ID" or "ID;CLUSTER"; warnings may come first.
+  while IFS= read -r line; do
+    if [[ $line =~ ^([0-9]+)(;.*)?$ ]]; then job=${BASH_REMATCH[1]}; break; fi
+  done <<<"$out"
+  if [ "$rc" -eq 0 ] && [ -n "$job" ]; then
+    printf '%s\n' "$job" 2>/dev/null >"$eval_dir/logs/.$name.job" ||
+      echo "warning: could not record job $job in $eval_dir/logs: --status will not see it in sacct" >&2
+    queue_jobs=$((queue_jobs + 1)) handled[$index]=1
+    if [ ${#dependency[@]} -gt 0 ]; then
+      report chained "$script: job $job, after fine-tuning job $training"
       chained=$((chained + 1))
     else
       report submitted "$script: job $job"
       submitted=$((submitted + 1))
     fi
+  elif limit_refusal "$out"; then
+    echo "sbatch refused $script for a job limit: $(printf '%s' "$out" | tr '\n' ' ')" >&2
+    full=1 waiting=$((waiting + 1))
   else
-    report FAILED "$script: sbatch failed"
-    failed=$((failed + 1))
+    report FAILED "$script: sbatch failed: $(printf '%s' "$out" | tr '\n' ' ')"
+    failed=$((failed + 1)) handled[$index]=1
   fi
 }
 
-plan
-echo "$submitted submitted now, $chained chained to fine-tuning, $skipped skipped, $failed failed"
-[ "$failed" -eq 0 ]
+# Returns 1 when squeue failed: then nothing can be submitted safely.
+submission_pass() {
+  local index
+  full=0 waiting=0
+  if ! read_queue; then
+    if [ "$dry_run" -eq 1 ]; then
+      echo "warning: squeue failed: this dry run shows the commands as if nothing were queued" >&2
+    else
+      echo "error: squeue failed: without knowing your queued jobs nothing is submitted (a cell could go twice)" >&2
+      return 1
+    fi
+  fi
+  for index in "${chosen[@]}"; do
+    [ -z "${handled[$index]:-}" ] || continue
+    submit_cell "$index"
+  done
+}
+
+summary() {
+  echo "$submitted submitted now, $chained chained to fine-tuning, $already_queued already queued," \
+    "$already_done already done, $skipped skipped, $waiting waiting for a slot, $failed failed, $refused refused"
+}
+
+limit_line() {
+  if [ -n "$max_jobs" ]; then
+    echo "$queue_jobs of your jobs are queued; the limit is $max_jobs ($limit_source)"
+  else
+    echo "$queue_jobs of your jobs are queued; no job limit is known"
+  fi
+}
+
+exit_status() {
+  if [ "$failed" -gt 0 ]; then return 1; fi
+  if [ "$refused" -gt 0 ]; then return 3; fi
+  if [ "$skipped" -gt 0 ]; then return 4; fi
+  if [ "$waiting" -gt 0 ]; then return 5; fi
+  return 0
+}
+
+stop_watching() {
+  kill "$sleeper" 2>/dev/null
+  echo
+  echo "stopped: $waiting cells were still waiting for a slot; run the same command again to go on"
+  summary
+  exit 130
+}
+
+submit_all() {
+  local before
+  find_job_limit
+  find_conflicts
+  submission_pass || exit 1
+  if [ "$waiting" -gt 0 ]; then
+    echo "job limit reached: $waiting cells are waiting for a slot ($(limit_line))"
+  fi
+  if [ "$watch" -eq 1 ] && [ "$waiting" -gt 0 ]; then
+    trap stop_watching INT TERM
+    echo "watching: looking again every $poll s until every cell is out (Ctrl-C stops)"
+    while [ "$waiting" -gt 0 ]; do
+      sleep "$poll" &
+      sleeper=$!
+      wait "$sleeper"
+      before=$waiting
+      if ! submission_pass; then
+        waiting=$before
+        continue
+      fi
+      if [ "$waiting" -ne "$before" ] && [ "$waiting" -gt 0 ]; then
+        echo "$(date +%H:%M:%S) $waiting cells are waiting for a slot ($(limit_line))"
+      fi
+    done
+  fi
+  summary
+  exit_status
+}
+
+# -- status -----------------------------------------------------------------------------------
+
+# Sets `cell_state` and `detail` for one cell from the queue snapshot, sacct's states and
+# the files the scripts leave in eval/logs.
+cell_status() {
+  local index=$1 run_dir=${cell_run_dir[$1]} name=${cell_name[$1]}
+  local path logs job reason mark script state
+  script_of "$index"
+  path="$EXPERIMENT_DIR/$script"
+  logs="$EXPERIMENT_DIR/$run_dir/eval/logs"
+  detail=
+  if [ -n "${queued_id[$path]:-}" ]; then
+    job=${queued_id[$path]}
+    case "${queued_state[$path]}" in
+      PENDING)
+        cell_state=pending reason=${queued_reason[$path]}
+        if [ "$reason" = Dependency ] && [[ ${queued_dependency[$path]} =~ ([0-9]+) ]]; then
+          detail="job $job, waiting for training job ${BASH_REMATCH[1]}"
+        else
+          detail="job $job ($reason)"
+        fi ;;
+      *) cell_state=running detail="job $job (${queued_state[$path],,})" ;;
+    esac
+    return
+  fi
+  if finished "$logs" "$name"; then
+    cell_state='done'
+    return
+  fi
+  job='' state=''
+  [ ! -f "$logs/.$name.job" ] || read -r job <"$logs/.$name.job"
+  [[ ! $job =~ ^[0-9]+$ ]] || state=${sacct_state[$job]:-}
+  if [ -f "$logs/.$name.failed" ]; then
+    read -r mark <"$logs/.$name.failed"
+    cell_state=failed detail="${job:+job $job${state:+ $state}: }$mark"
+    return
+  fi
+  case "$state" in
+    FAILED|CANCELLED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|BOOT_FAIL|DEADLINE|PREEMPTED)
+      cell_state=failed detail="job $job $state (sacct)"
+      return ;;
+    COMPLETED)
+      cell_state=failed detail="job $job COMPLETED but left no done mark"
+      return ;;
+  esac
+  find_newest_log "$logs" "$name"
+  if [ -n "$newest_log" ]; then
+    cell_state=failed detail="$newest_log has no done mark: the job ended before judging it"
+    return
+  fi
+  if [ "${cell_epoch[index]}" != base ] && [ ! -d "${cell_checkpoint[index]}" ]; then
+    find_training "$run_dir" "${cell_run[index]}"
+    cell_state="checkpoint missing"
+    state=${job_state[${training:-none}]:-}
+    detail="${cell_checkpoint[index]}${training:+ (fine-tuning job $training${state:+ is ${state,,}})}"
+    return
+  fi
+  cell_state="not submitted"
+}
+
+declare -A sacct_state=()
+
+# One sacct call for every job the submissions recorded, when accounting is there.
+read_sacct() {
+  local index job ids=() out id state
+  for index in "${chosen[@]}"; do
+    job=
+    [ ! -f "$EXPERIMENT_DIR/${cell_run_dir[index]}/eval/logs/.${cell_name[index]}.job" ] ||
+      read -r job <"$EXPERIMENT_DIR/${cell_run_dir[index]}/eval/logs/.${cell_name[index]}.job"
+    [[ $job =~ ^[0-9]+$ ]] && ids+=("$job")
+  done
+  [ ${#ids[@]} -gt 0 ] || return 0
+  out=$(IFS=,; sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" --format=JobIDRaw,State 2>/dev/null) ||
+    return 0
+  while IFS='|' read -r id state; do
+    [[ $id =~ ^[0-9]+$ ]] && sacct_state[$id]=${state%% *}
+  done <<<"$out"
+}
+
+show_status() {
+  local index state script
+  declare -A counts=()
+  read_queue || echo "warning: squeue failed: pending and running cells are not shown as such" >&2
+  read_sacct
+  for index in "${chosen[@]}"; do
+    cell_status "$index"
+    counts[$cell_state]=$((${counts[$cell_state]:-0} + 1))
+    script_of "$index"
+    printf '%-18s %s\n' "$cell_state" "$script${detail:+: $detail}"
+  done
+  printf '%s cells:' "${#chosen[@]}"
+  for state in 'done' failed running pending "not submitted" "checkpoint missing"; do
+    printf ' %s %s,' "${counts[$state]:-0}" "$state"
+  done | sed 's/,$//'
+  echo
+  if [ "${counts[done]:-0}" -eq ${#chosen[@]} ]; then return 0; fi
+  if [ "${counts[failed]:-0}" -gt 0 ]; then return 1; fi
+  return 6
+}
+
+if [ "$show_status" -eq 1 ]; then
+  show_status
+  exit
+fi
+submit_all

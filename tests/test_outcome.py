@@ -1,0 +1,128 @@
+"""A cell's outcome is the status of the log inspect wrote for it in this run, not an exit code.
+
+The `inspect` recorder puts a copy of a log made by inspect's own `write_eval_log` (success,
+error or cancelled) where inspect would write it, named as inspect names it; the script judges
+it with inspect's own `read_eval_log`, through the python on PATH, as it does on the cluster.
+tests/e2e runs the same scripts with the real `inspect eval` on Slurm.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec, write_eval_log
+
+from tests.conftest import run_script, scripts
+from tests.experiment import SITE, Experiment, Run
+
+ERROR = "RuntimeError('the solver raised')"
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory) -> dict[str, Path]:
+    """Real logs, one per status, written by inspect."""
+    directory = tmp_path_factory.mktemp("logs")
+    spec = EvalSpec(
+        created="2026-11-28T13:02:44+00:00", task="capitalization", dataset=EvalDataset(),
+        model="hf/local", config=EvalConfig(),
+    )  # fmt: skip
+    made = {}
+    for status in ("success", "error", "cancelled"):
+        error = EvalError(message=ERROR, traceback="Traceback ...", traceback_ansi="") if status == "error" else None
+        made[status] = directory / f"{status}.eval"
+        write_eval_log(EvalLog(eval=spec, status=status, error=error), str(made[status]))
+    return made
+
+
+@pytest.fixture
+def script(render, tmp_path) -> Path:
+    """The script of a fine-tuned cell whose checkpoint exists."""
+    checkpoints = tmp_path / "ck"
+    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
+    directory = render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))], site=SITE))
+    (path,) = scripts(directory)
+    return path
+
+
+def marks(script: Path) -> tuple[bool, str | None]:
+    """(done mark exists, failed mark's text)."""
+    logs = script.parent / "logs"
+    failed = logs / f".{script.stem}.failed"
+    return (logs / f".{script.stem}.complete").exists(), failed.read_text() if failed.exists() else None
+
+
+def cell_logs(script: Path) -> list[Path]:
+    return sorted((script.parent / "logs").glob(f"*_{script.stem}_*.eval"))
+
+
+def test_a_successful_log_leaves_the_done_mark(script, recorders, logs):
+    result, _ = run_script(script, recorders, INSPECT_LOG=str(logs["success"]))
+    assert result.returncode == 0, result.stderr
+    (log,) = cell_logs(script)
+    assert result.stdout.splitlines()[-2:] == [f"Log: {log}", "Evaluation complete"]
+    assert marks(script) == (True, None)
+
+
+@pytest.mark.parametrize("status", ["error", "cancelled"])
+def test_an_unsuccessful_log_fails_the_job_naming_the_log_and_inspects_error(script, recorders, logs, status):
+    run_script(script, recorders, INSPECT_LOG=str(logs["success"]))
+    assert marks(script) == (True, None)
+    # Rerun: the earlier success counts for nothing, and its done mark goes.
+    result, records = run_script(script, recorders, INSPECT_LOG=str(logs[status]))
+    assert len(records) == 1
+    assert result.returncode == 1
+    newest = cell_logs(script)[-1]
+    message = f"{newest}: status {status}: " + (ERROR if status == "error" else "inspect recorded no error message")
+    assert f"error: {message}" in result.stderr
+    assert "Evaluation complete" not in result.stdout
+    assert marks(script) == (False, message + "\n")
+
+
+def test_no_log_from_this_run_fails_even_beside_an_older_success(script, recorders, logs):
+    run_script(script, recorders, INSPECT_LOG=str(logs["success"]))
+    result, records = run_script(script, recorders)
+    assert len(records) == 1
+    assert result.returncode == 1
+    expected = f"inspect eval exited with status 0 and wrote no log for {script.stem} in {script.parent}/logs"
+    assert f"error: {expected}" in result.stderr
+    assert marks(script) == (False, expected + "\n")
+
+
+def test_the_tree_works_where_it_is_moved(script, recorders, logs, tmp_path):
+    experiment = script.parent.parent.parent
+    moved = tmp_path / "moved here" / "experiment"
+    moved.parent.mkdir()
+    shutil.move(experiment, moved)
+    for path in [*scripts(moved), moved / "submit_evals.sh"]:
+        assert str(experiment) not in path.read_text()
+    (moved_script,) = scripts(moved)
+    # Run with bash from anywhere: the script's own directory is its eval directory.
+    result, records = run_script(moved_script, recorders, cwd=Path("/"), INSPECT_LOG=str(logs["success"]))
+    assert result.returncode == 0, result.stderr
+    assert records[0]["cwd"] == str(moved_script.parent)
+    assert marks(moved_script) == (True, None)
+
+
+def test_under_slurm_the_eval_directory_is_where_sbatch_was_called(script, recorders, logs, tmp_path):
+    # Slurm runs a copy of the script from its spool directory, in the submission directory.
+    spool = tmp_path / "spool" / "job00042"
+    spool.mkdir(parents=True)
+    copy = spool / "slurm_script"
+    shutil.copy(script, copy)
+    result, records = run_script(
+        copy, recorders, cwd=script.parent, SLURM_JOB_ID="42", SLURM_SUBMIT_DIR=str(script.parent),
+        INSPECT_LOG=str(logs["success"]),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert records[0]["cwd"] == str(script.parent)
+    assert marks(script) == (True, None)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result, records = run_script(copy, recorders, cwd=elsewhere, SLURM_JOB_ID="43", SLURM_SUBMIT_DIR=str(elsewhere))
+    assert result.returncode == 1
+    assert records == []
+    assert f"error: {script.name} is not in {elsewhere}" in result.stderr
+    assert f"cd r1/eval && sbatch {script.name}" in result.stderr
