@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
-from .render import answers_yaml, log_file_pattern, plan_table, sbatch_header, shell_quote, task_config, with_conda_env
+from .render import answers_yaml, comment, log_file_pattern, plan_table, sbatch_header, shell_quote, task_config, with_conda_env
 from .site import find_site_file, read_site
 
 
@@ -75,6 +75,7 @@ GLOBALS = {
 }
 FILTERS = {
     "answers_yaml": answers_yaml,
+    "comment": comment,
     "shell_quote": shell_quote,
     "task_config": task_config,
     "with_conda_env": with_conda_env,

@@ -20,6 +20,18 @@ def shell_quote(value: object) -> str:
     return shlex.quote(str(value))
 
 
+def comment(value: object) -> str:
+    """`value` as text that cannot leave the line it is written on: for a `#` comment in a
+    rendered script, and for what Copier prints to a terminal.
+
+    bash ends a comment at a newline, and a value read from the input files can hold one
+    (a directory name does). Every character that is not printable (line breaks, NEL, LS,
+    PS, tabs, terminal escape sequences, bidi controls) is written as its Python escape
+    (`\\n`, `\\x1b`, `\\u2028`): the text stays readable and stays one line of inert text.
+    """
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+
+
 def task_config(cell: dict, run: dict) -> str:
     """The task arguments as a JSON object, one per line.
 
