@@ -1,98 +1,12 @@
-"""Reproducible, updatable trees: copier update, template versions, changes to a plan.
-
-The template is used as users use it: from a git repository with version tags, by absolute
-path, into an experiment directory that is itself a git repository.
-"""
+"""Reproducible, updatable trees: copier update, template versions, changes to a plan."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
-import yaml
-
-from tests.conftest import ROOT, run_copier, scripts
+from tests.conftest import run_copier
 from tests.experiment import SITE, Experiment, Run, Task
+from tests.repos import ANSWERS, SCRIPT, answers, commit_all, contents, copied, git, release, template, update
 
-ANSWERS = ".copier-answers.yml"
-
-
-def git(directory: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
-        cwd=directory, check=True, capture_output=True, text=True,
-    ).stdout
-
-
-def commit_all(directory: Path, message: str) -> None:
-    git(directory, "add", "-A")
-    git(directory, "commit", "-qm", message, "--allow-empty")
-
-
-def template_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "copier.yml", "template", "extensions"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout.splitlines()
-    return [name for name in listed if (ROOT / name).exists()]
-
-
-@pytest.fixture
-def template(tmp_path) -> Path:
-    """This working tree's template, committed and tagged 1.0.0 in a repository of its own."""
-    repo = tmp_path / "template"
-    for name in template_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    git(repo, "init", "-q")
-    commit_all(repo, "template 1.0.0")
-    git(repo, "tag", "v1.0.0")
-    return repo
-
-
-SCRIPT = (
-    "template/{% yield run from plan.runs %}{{ run.dir }}{% endyield %}/eval/"
-    "{% yield cell from run.cells %}{{ cell.name }}.slurm{% endyield %}.jinja"
-)
-
-
-def release(template: Path, version: str, edits: dict[str, list[tuple[str, str]]]) -> None:
-    """Commit and tag a later template version made of text replacements."""
-    for name, replacements in edits.items():
-        path = template / name
-        text = path.read_text()
-        for old, new in replacements:
-            assert old in text, (name, old)
-            text = text.replace(old, new)
-        path.write_text(text)
-    commit_all(template, f"template {version}")
-    git(template, "tag", f"v{version}")
-
-
-def copied(template: Path, experiment: Experiment, directory: Path) -> Path:
-    experiment.write(directory)
-    git(directory, "init", "-q")
-    commit_all(directory, "inputs")
-    result = run_copier("copy", "--trust", "--defaults", "--quiet", str(template), str(directory))
-    assert result.returncode == 0, result.stderr
-    commit_all(directory, "rendered")
-    return directory
-
-
-def update(directory: Path, *args: str) -> subprocess.CompletedProcess:
-    result = run_copier("update", "--trust", "--defaults", "--quiet", *args, cwd=directory)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def contents(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): p.read_text() for p in scripts(directory)}
-
-
-def answers(directory: Path) -> dict:
-    return yaml.safe_load((directory / ANSWERS).read_text())
+__all__ = ["template"]  # the fixture
 
 
 def experiment() -> Experiment:
@@ -148,21 +62,33 @@ def test_a_new_template_version_updates_scripts_and_keeps_hand_edits(template, t
 
 def test_changing_the_plan_takes_one_command(template, tmp_path):
     project = copied(template, experiment(), tmp_path / "exp")
+    edited = project / "r16" / "eval" / "reverse_epoch1.slurm"
+    edited.write_text(edited.read_text() + "notify-me done\n")
+    commit_all(project, "hand edit")
     before = contents(project)
     changed = experiment()
     changed.runs = [changed.runs[0], Run("r32", epochs=3), changed.runs[2]]  # r16 dropped, r32 added
     changed.runs[0].epochs = 3  # r8 gains an epoch
     changed.tasks.append(Task("spelling"))
-    shutil.rmtree(project / "r16")
-    changed.write(project)
+    changed.write(project)  # r16's directory and setup file stay: only the summary drops it
     commit_all(project, "new plan")
     # Without asking for it, the recorded plan wins: nothing changes.
-    update(project)
+    message = update(project)
     assert git(project, "status", "--porcelain") == ""
-    update(project, "-d", "reread_inputs=true")
+    assert "Scripts: none added, none removed." in message
+    message = update(project, "-d", "reread_inputs=true")
     after = contents(project)
+    # The after-update message says what changed, and names the hand-edited script that went.
+    assert "Scripts: 15 added, 4 removed.\n" in message
+    assert "  added in r8/eval: 5 scripts\n" in message
+    assert "  added in r32/eval: 9 scripts\n" in message
+    assert "  added in Llama-3.2-1B-Instruct_base/eval: spelling_base\n" in message
+    assert "  removed in r16/eval: capitalization_epoch0, capitalization_epoch1, reverse_epoch0, reverse_epoch1\n" in message
+    hand_edited = message.split("Edited by hand, and removed with their cells")[1].split("\n\n")[0]
+    assert hand_edited.splitlines()[1:] == ["  r16/eval/reverse_epoch1.slurm"]
+    assert "21 scripts in 3 runs" in message
     assert not any(name.startswith("r16/") for name in after)
-    assert not (project / "r16").exists()
+    assert not (project / "r16" / "eval").exists()
     assert sorted(n for n in after if n.startswith("r32/")) == [
         f"r32/eval/{task}_epoch{e}.slurm" for task in ("capitalization", "reverse", "spelling") for e in range(3)
     ]
@@ -176,15 +102,6 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     # And it is reproducible again: a plain update now changes nothing.
     commit_all(project, "re-rendered")
     update(project)
-    assert git(project, "status", "--porcelain") == ""
-
-
-def test_a_second_copy_fails_before_changing_anything(template, tmp_path):
-    project = copied(template, experiment(), tmp_path / "exp")
-    result = run_copier("copy", "--trust", "--defaults", "-d", "reread_inputs=true", str(template), str(project))
-    assert result.returncode == 1
-    assert "already has an answers file" in result.stderr
-    assert "copier update --trust --defaults" in result.stderr
     assert git(project, "status", "--porcelain") == ""
 
 
