@@ -13,19 +13,25 @@ from pathlib import Path
 
 import yaml
 
+if __package__:
+    from .finetune import YAML_LOADER
+    from .render import answers_yaml
+else:  # run as a script by a `_migrations` command: import this directory as the package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from extensions.finetune import YAML_LOADER
+    from extensions.render import answers_yaml
+
 
 def rename(answers_file: Path, old: str, new: str) -> bool:
     """Rename one recorded answer in place; False when there was nothing to rename."""
     text = answers_file.read_text(encoding="utf-8")
-    answers = yaml.safe_load(text) or {}
+    answers = yaml.load(text, Loader=YAML_LOADER) or {}
     if old not in answers or new in answers:
         return False
     answers = {(new if key == old else key): value for key, value in answers.items()}
     header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
-    answers_file.write_text(
-        header + yaml.safe_dump(answers, sort_keys=False, allow_unicode=True, width=10_000),
-        encoding="utf-8",
-    )
+    # The template's own dumper: it writes NEL, LS and PS so that they read back exactly.
+    answers_file.write_text(header + answers_yaml(answers), encoding="utf-8")
     return True
 
 

@@ -112,6 +112,7 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     commit_all(project, "custom environment")
     script = project / "r16" / "eval" / "reverse_epoch0.slurm"
     assert custom in script.read_text()
+    plan_before = answers(project)["plan"]
     # 2.0.0 renames env_setup to environment_setup, with a migration for recorded answers.
     migration = (
         "_migrations:\n"
@@ -132,4 +133,7 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     assert recorded["environment_setup"] == custom
     assert "env_setup" not in recorded
     assert custom in script.read_text()
-    assert git(project, "status", "--porcelain", "--", "r16") == ""
+    # r8's prompt holds NEL and LS: the migration rewrote the answers file without losing them.
+    assert "\x85" in plan_before["runs"][0]["prompt"] and "\u2028" in plan_before["runs"][0]["prompt"]
+    assert recorded["plan"] == plan_before
+    assert git(project, "status", "--porcelain", "--", "r8", "r16", "Llama-3.2-1B-Instruct_base") == ""
