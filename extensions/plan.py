@@ -130,7 +130,7 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
         experiment=summary.name,
         experiment_dir=str(experiment_dir),
         factors=list(summary.factors),
-        decoding={"temperature": None, "max_tokens": None},
+        decoding=precedence.decoding(summary, warnings),
         max_jobs=None,
         runs=runs,
         warnings=warnings.as_list(),
@@ -340,21 +340,9 @@ def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str,
     resources, warning = resources_for(row.model)
     if warning:
         warnings.add(warning)
-    time = precedence.time(inputs.summary, warnings)
-    resources["time"] = time.value
-    account = precedence.account(setup, site, setups)
-    partition = precedence.partition(site)
-    header = run_header({
-        "nodes": (1, "the seed"),
-        "ntasks": (1, "the seed"),
-        "cpus-per-task": (resources["cpus"], "the model's size tier"),
-        "mem": (resources["mem"], "the model's size tier"),
-        "time": time,
-        "gres": (f"gpu:{resources['gpus']}", "the model's size tier"),
-        "account": account,
-        "partition": partition,
-        "constraint": (resources["constraint"], "the model's size tier"),
-    })
+    options = precedence.sbatch_options(resources, setup, inputs.summary, site, setups, warnings)
+    resources["time"] = options["time"].value
+    header = run_header(options)
     return Run(
         name=row.name,
         dir=_run_dir(row),

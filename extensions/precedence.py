@@ -74,10 +74,6 @@ def conda_env(setup: FinetuneSetup | None, site: Site, setups: dict[str, Finetun
     return Sourced(None, None)
 
 
-def partition(site: Site) -> Sourced:
-    return Sourced(site.partition, site.path)
-
-
 def time(summary: Summary, warnings: Warnings) -> Sourced:
     """Twice the summary's per-eval estimate (30 minutes at least); 30 minutes without one."""
     if summary.per_eval_minutes is None:
@@ -86,6 +82,24 @@ def time(summary: Summary, warnings: Warnings) -> Sourced:
             f"every script gets --time={time_limit(None)}"
         )
     return Sourced(time_limit(summary.per_eval_minutes), summary.path)
+
+
+def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summary, site: Site,
+                   setups: dict[str, FinetuneSetup], warnings: Warnings) -> dict[str, Sourced]:
+    """Every `#SBATCH` option of a run, each with the file it came from (sbatch.run_header
+    checks and orders them). A new site setting that becomes an option is one line here."""
+    tier = "the model's size tier (extensions/resources.py)"
+    return {
+        "nodes": Sourced(1, "the seed"),
+        "ntasks": Sourced(1, "the seed"),
+        "cpus-per-task": Sourced(resources["cpus"], tier),
+        "mem": Sourced(resources["mem"], tier),
+        "time": time(summary, warnings),
+        "gres": Sourced(f"gpu:{resources['gpus']}", tier),
+        "account": account(setup, site, setups),
+        "partition": Sourced(site.partition, site.path),
+        "constraint": Sourced(resources["constraint"], tier),
+    }
 
 
 # -- base runs: the summary first -----------------------------------------------------------
@@ -128,3 +142,25 @@ def base_system_prompt(summary: Summary, setups: dict[str, FinetuneSetup], warni
         return Sourced(shared, next(iter(setups.values())).path)
     warnings.add("the summary has no System prompt and the runs disagree: base runs use an empty one")
     return Sourced("", summary.path)
+
+
+# -- the whole experiment --------------------------------------------------------------------
+
+
+def decoding(summary: Summary, warnings: Warnings) -> dict:
+    """Greedy unless the summary asks for a temperature above 0, as cruijff_kit decodes.
+
+    inspect's hf provider samples by default, and transformers refuses temperature 0 while
+    sampling: greedy is `do_sample=false`, and then a temperature means nothing.
+    """
+    temperature = summary.temperature
+    if temperature is None:
+        warnings.add(
+            "the summary gives no Temperature under Configuration → Evaluation: decoding greedily (do_sample=false)"
+        )
+    sampling = bool(temperature)
+    return {
+        "do_sample": sampling,
+        "temperature": temperature if sampling else None,
+        "max_tokens": summary.max_tokens,
+    }

@@ -69,9 +69,19 @@ def plan_table(plan: dict) -> str:
             epochs.setdefault(cell["task"], []).append("base" if cell["epoch"] is None else str(cell["epoch"]))
         rows.extend((run["dir"], task, ",".join(chosen), described) for task, chosen in epochs.items())
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
+    table = [
         "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3] for row in rows
+    ]
+    return "\n".join([*table, "", "decoding: " + describe_decoding(plan["decoding"])])
+
+
+def describe_decoding(decoding: dict) -> str:
+    described = (
+        f"sampling at temperature {decoding['temperature']:g}" if decoding["do_sample"] else "greedy (do_sample=false)"
     )
+    if decoding["max_tokens"]:
+        described += f", at most {decoding['max_tokens']} tokens"
+    return described
 
 
 class _AnswersDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):

@@ -52,6 +52,8 @@ class Summary:
     system_prompt: str | None
     eval_system_prompt: str | None
     per_eval_minutes: float | None
+    temperature: float | None  # Configuration → Evaluation
+    max_tokens: int | None
 
 
 def read_summary(path: Path) -> Summary:
@@ -82,6 +84,9 @@ def read_summary(path: Path) -> Summary:
         system_prompt=_quoted(path, training, "system prompt"),
         eval_system_prompt=_quoted(path, _sub(doc, "configuration", "evaluation"), "system prompt"),
         per_eval_minutes=_per_eval_minutes(_sub(doc, "compute estimates", "evaluation")),
+        temperature=_number(path, _sub(doc, "configuration", "evaluation"), "temperature"),
+        max_tokens=_leading_int(_sub(doc, "configuration", "evaluation").bullet("max tokens", "max_tokens")
+                                if _sub(doc, "configuration", "evaluation") else None),
     )
 
 
@@ -221,6 +226,20 @@ def _quoted(path: Path, section: Section | None, *labels: str) -> str | None:
             f"{section.title} → {bullet.label}: {error}",
             'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
         ) from None
+
+
+def _number(path: Path, section: Section | None, label: str) -> float | None:
+    bullet = section.bullet(label) if section else None
+    if bullet is None:
+        return None
+    match = re.match(r"\s*`?(\d+(?:\.\d+)?)\b", bullet.value)
+    if not match:
+        raise InputError(
+            path,
+            f"Configuration → Evaluation → {label.capitalize()} {bullet.value!r} is not a number",
+            "write it as a number, e.g. 0 or 0.7",
+        )
+    return float(match.group(1))
 
 
 def _leading_int(bullet) -> int | None:

@@ -55,6 +55,8 @@ class Experiment:
     training_system_prompt: str | None = ""
     eval_system_prompt: str | None = ""
     per_eval_time: str | None = "~10 minutes"
+    temperature: str | None = "0"  # the Temperature bullet as written; None leaves it out
+    max_tokens: str | None = None
     site: str | None = None  # claude.local.md text
     summary_override: str | None = None
 
@@ -89,7 +91,9 @@ class Experiment:
             training.append(f"- **Prompt**: {quoted(self.training_prompt)}")
         if self.training_system_prompt is not None:
             training.append(f"- **System prompt**: {quoted(self.training_system_prompt)} (blank - must match training)")
-        evaluation = ["- **Temperature**: 0"]
+        evaluation = [f"- **Temperature**: {self.temperature}"] if self.temperature is not None else []
+        if self.max_tokens is not None:
+            evaluation.append(f"- **Max tokens**: {self.max_tokens}")
         if self.eval_system_prompt is not None:
             evaluation.append(f"- **System prompt**: {quoted(self.eval_system_prompt)}")
         estimate = f"- **Per-eval time:** {self.per_eval_time}" if self.per_eval_time else ""

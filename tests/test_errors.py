@@ -68,6 +68,52 @@ CASES = {
         lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "lora_rank: 8", "lora_rank: [8"),
         ["r8_lr1e-5/setup_finetune.yaml", "not valid YAML at line"],
     ),
+    "run-listed-twice": (
+        lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama", "| r8_lr1e-5 | Llama"),
+        ["experiment_summary.md", "run 'r8_lr1e-5' is listed twice", "fix: give each run its own name"],
+    ),
+    "runs-sharing-a-directory": (
+        lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama-3.2-1B-Instruct | 16 | 1e-5 | Fine-tuned |",
+                       "| Llama-3.2-1B-Instruct | Llama-3.2-1B-Instruct | 16 | 1e-5 | Control |"),
+        ["two runs would share the directory 'Llama-3.2-1B-Instruct_base'", "fix: rename one of them"],
+    ),
+    "matrix-without-run-name": (
+        lambda d: edit(d / "experiment_summary.md", "| Run Name | capitalization | capitalization_6L | Notes |",
+                       "| Who | capitalization | capitalization_6L | Notes |"),
+        ["the Evaluation Matrix has no 'Run Name' column"],
+    ),
+    "epochs-unknown": (
+        lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2\n", ""),
+                   edit(d / "experiment_summary.md", "- **Epochs**: 2\n", "")),
+        ["r8_lr1e-5/setup_finetune.yaml", "the number of training epochs of r8_lr1e-5 is unknown", "epochs: N"],
+    ),
+    "base-run-without-prompt": (
+        lambda d: (edit(d / "experiment_summary.md", '- **Prompt**: "Capitalize the given word: {input}\\n"\n', ""),
+                   edit(d / "r16_lr1e-5" / "setup_finetune.yaml", "prompt: \"Capitalize", "prompt: \"Please capitalize")),
+        ["base run Llama-3.2-1B-Instruct_base needs a prompt", "Configuration → Training → Prompt"],
+    ),
+    "bad-account-in-setup": (
+        lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "account: msalganik", "account: my lab"),
+        ["r8_lr1e-5/setup_finetune.yaml", "the sbatch account value 'my lab' is not one plain word"],
+    ),
+    "no-conda-env": (
+        lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "conda_env: cruijff\n", ""),
+                   edit(d / "claude.local.md", "- **Default conda environment**: `cruijff`\n", "")),
+        ["r8_lr1e-5/setup_finetune.yaml", "run r8_lr1e-5 has no conda environment"],
+    ),
+    "model-path-with-comma": (
+        lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "ck-outputs/", "ck,outputs/"),
+        ["r8_lr1e-5/setup_finetune.yaml", "would reach inspect's -M model_path altered"],
+    ),
+    "too-many-cells": (
+        lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2", "epochs: 6000"),
+                   edit(d / "experiment_summary.md", "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ all |")),
+        ["the plan has 6", "more than the 5000 this template accepts", "MAX_CELLS in extensions/plan.py"],
+    ),
+    "temperature-not-a-number": (
+        lambda d: edit(d / "experiment_summary.md", "- **Temperature**: 0", "- **Temperature**: cold"),
+        ["Configuration → Evaluation → Temperature 'cold' is not a number"],
+    ),
     "base-model-without-path": (
         lambda d: edit(d / "experiment_summary.md", "- **Llama-3.2-1B-Instruct**:", "- **Llama-3.2-3B-Instruct**:"),
         ["base run Llama-3.2-1B-Instruct_base", "no path under Resources → Models"],

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inspect_ai._cli.eval import eval_command
 from inspect_ai._cli.util import parse_cli_config
 
 from tests.conftest import run_script, scripts
@@ -105,7 +106,7 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
             }
             model_path = experiment.models["Llama-3.2-1B-Instruct"]
         assert task_args == expected, script
-        assert model_args == {"model_path": model_path}
+        assert model_args == {"model_path": model_path, "do_sample": False}
         assert record["cwd"] == str(script.parent)
         assert record["hf_hub_offline"] == "1"
         assert record["argv"][:2] == ["eval", "/scratch/tasks/cap_task.py@capitalization"]
@@ -157,3 +158,26 @@ def test_generated_values_arrive_exactly(render, recorders, tmp_path_factory, va
     tmp_path = tmp_path_factory.mktemp("generated")
     experiment = experiment_with(tmp_path, values, base_prompt, base_system)
     check_every_script(render(experiment), experiment, recorders, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "temperature,max_tokens,model_args,generate",
+    [
+        (None, None, {"do_sample": False}, {"temperature": None, "max_tokens": None}),
+        ("0", "64", {"do_sample": False}, {"temperature": None, "max_tokens": 64}),
+        ("0.7 (some variety)", "512", {"do_sample": True}, {"temperature": 0.7, "max_tokens": 512}),
+        ("`1`", None, {"do_sample": True}, {"temperature": 1.0, "max_tokens": None}),
+    ],
+)
+def test_decoding_reaches_inspect_as_its_own_cli_reads_it(render, recorders, tmp_path, temperature, max_tokens, model_args, generate):
+    experiment = Experiment(
+        runs=[Run("r1", output_dir_base=str(tmp_path / "ck"))], temperature=temperature, max_tokens=max_tokens
+    )
+    (tmp_path / "ck" / "ck-out-r1" / "epoch_0").mkdir(parents=True)
+    (script,) = scripts(render(experiment))
+    result, (record,) = run_script(script, recorders)
+    assert result.returncode == 0, result.stderr
+    # inspect's own click command parses the argv as `inspect eval` would.
+    params = eval_command.make_context("eval", record["argv"][1:]).params
+    assert {k: params[k] for k in generate} == generate
+    assert parse_cli_config(list(params["m"]), None) == {"model_path": str(tmp_path / "ck/ck-out-r1/epoch_0"), **model_args}

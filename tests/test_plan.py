@@ -241,3 +241,23 @@ def test_base_model_found_under_a_prefixed_name(tmp_path):
     )
     (run,) = plan_of(tmp_path, experiment).runs
     assert run.cells[0].model_path == "/models/meta-llama/Llama-3.2-1B-Instruct"
+
+
+@pytest.mark.parametrize(
+    "temperature,decoding,warned",
+    [
+        ("0", {"do_sample": False, "temperature": None, "max_tokens": None}, False),
+        ("0.0 (deterministic)", {"do_sample": False, "temperature": None, "max_tokens": None}, False),
+        ("0.7", {"do_sample": True, "temperature": 0.7, "max_tokens": None}, False),
+        (None, {"do_sample": False, "temperature": None, "max_tokens": None}, True),
+    ],
+)
+def test_decoding_follows_the_summary_and_greedy_is_said_when_assumed(tmp_path, temperature, decoding, warned):
+    plan = plan_of(tmp_path, Experiment(temperature=temperature))
+    assert plan.decoding == decoding
+    assert any("no Temperature" in w and "greedily" in w for w in plan.warnings) == warned
+
+
+def test_a_temperature_that_is_no_number_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"Temperature 'warm' is not a number"):
+        plan_of(tmp_path, Experiment(temperature="warm"))
