@@ -7,7 +7,6 @@ scripts of the plan shown as a table. The plan itself is recorded, never shown a
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,11 @@ import yaml
 
 from tests.conftest import ROOT, scripts
 from tests.repos import ANSWERS, template
+from tests.terminal import ESC_ENTER, settle, screen_text
 
 __all__ = ["template"]  # the fixture
 
 COPIER = str(Path(sys.executable).parent / "copier")
-ESC_ENTER = "\x1b\r"  # ends a multi-line answer (questionary: "Esc then Enter")
 
 
 def synthetic(directory: Path, runs: int, tasks: int, epochs: int, controls: int) -> Path:
@@ -38,12 +37,6 @@ def example(directory: Path) -> Path:
     return directory
 
 
-def screen_text(raw: str) -> str:
-    """What the terminal shows of `raw`: escape sequences and carriage returns removed."""
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]", "", raw)
-    return text.replace("\r", "")
-
-
 class Session:
     """One `copier copy --trust TEMPLATE DIR` at a 50 × 120 terminal."""
 
@@ -57,7 +50,9 @@ class Session:
     def question(self, ends_with: str) -> str:
         """The screen of the next question, up to its prompt (before anything is typed)."""
         self.child.expect_exact(ends_with)
-        return screen_text(self.child.before + self.child.after)
+        screen = screen_text(self.child.before + self.child.after)
+        settle(self.child)
+        return screen
 
     def type(self, keys: str) -> None:
         self.child.send(keys)
