@@ -9,7 +9,7 @@ from pathlib import Path
 from . import checks
 from .changes import plan_changes
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
-from .render import answers_yaml, comment, log_file_pattern, plan_table, sbatch_header, shell_quote, task_config, with_conda_env
+from .render import answers_yaml, comment, log_file_pattern, sbatch_header, shell_quote, task_config, with_conda_env
 from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
 
@@ -69,7 +69,6 @@ FILTERS = {
     "shell_quote": shell_quote,
     "task_config": task_config,
     "with_conda_env": with_conda_env,
-    "plan_table": plan_table,
     "plan_overview": plan_overview,
     "warnings_text": warnings_text,
     "sbatch_header": sbatch_header,

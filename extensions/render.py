@@ -54,36 +54,6 @@ def with_conda_env(env_setup: str, conda_env: str | None) -> str:
     return env_setup.strip("\n")
 
 
-def plan_table(plan: dict) -> str:
-    """The plan as a text table: one line per run and task, with its epochs and resources."""
-    rows = [("run", "task", "epochs", "resources")]
-    for run in plan["runs"]:
-        resources = run["resources"]
-        described = (
-            f"{resources['tier']}: {resources['mem']}, {resources['gpus']} GPU, "
-            f"{resources['cpus']} CPUs, {resources['time']}"
-            + (f", {resources['constraint']}" if resources["constraint"] else "")
-        )
-        epochs: dict[str, list[str]] = {}
-        for cell in run["cells"]:
-            epochs.setdefault(cell["task"], []).append("base" if cell["epoch"] is None else str(cell["epoch"]))
-        rows.extend((run["dir"], task, ",".join(chosen), described) for task, chosen in epochs.items())
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    table = [
-        "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3] for row in rows
-    ]
-    return "\n".join([*table, "", "decoding: " + describe_decoding(plan["decoding"])])
-
-
-def describe_decoding(decoding: dict) -> str:
-    described = (
-        f"sampling at temperature {decoding['temperature']:g}" if decoding["do_sample"] else "greedy (do_sample=false)"
-    )
-    if decoding["max_tokens"]:
-        described += f", at most {decoding['max_tokens']} tokens"
-    return described
-
-
 class _AnswersDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     """YAML for the answers file that reads back exactly.
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import ROOT, run_copier, scripts
 from tests.experiment import SITE, Experiment, Run, Task
-from tests.repos import ANSWERS, answers, commit_all, contents, copied, git, in_git, template
+from tests.repos import ANSWERS, answers, commit_all, copied, copy_files, git, template, working_tree_files
 
 __all__ = ["template"]  # the fixture
 
@@ -212,3 +212,39 @@ def test_a_tree_that_would_not_fit_is_refused_before_anything_is_written(templat
     assert "Traceback" not in result.stderr
     assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
     assert nothing_rendered(directory)
+
+
+# -- releases --------------------------------------------------------------------------------
+
+
+def make_release(repo: Path, version: str | None) -> subprocess.CompletedProcess:
+    args = ["make", "--no-print-directory", "release"] + ([f"VERSION={version}"] if version else [])
+    return subprocess.run(args, cwd=repo, capture_output=True, text=True)
+
+
+def test_make_release_tags_only_a_committed_tree_that_says_its_version(tmp_path):
+    repo = tmp_path / "repo"
+    copy_files(working_tree_files(), repo)
+    git(repo, "init", "-q")
+    commit_all(repo, "the template")
+
+    assert "usage: make release VERSION=x.y.z" in make_release(repo, None).stderr
+    assert "usage: make release VERSION=x.y.z (got 'v1.2')" in make_release(repo, "v1.2").stderr
+    assert "CHANGELOG.md has no '## 9.9.9' section" in make_release(repo, "9.9.9").stderr
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## Unreleased\n", "## 9.9.9\n", 1))
+    assert "uncommitted changes" in make_release(repo, "9.9.9").stderr
+    commit_all(repo, "changelog")
+    assert "pyproject.toml's version is not 9.9.9" in make_release(repo, "9.9.9").stderr
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(re.sub(r'(?m)^version = ".*"$', 'version = "9.9.9"', pyproject.read_text(), count=1))
+    commit_all(repo, "version 9.9.9")
+    assert git(repo, "tag") == ""
+
+    result = make_release(repo, "9.9.9")
+    assert result.returncode == 0, result.stderr
+    assert "git push origin HEAD v9.9.9" in result.stdout
+    assert git(repo, "tag") == "v9.9.9\n"
+    assert git(repo, "cat-file", "-t", "v9.9.9") == "tag\n"  # annotated
+    assert git(repo, "rev-parse", "v9.9.9^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert "the tag v9.9.9 exists already" in make_release(repo, "9.9.9").stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_copier
+from pathlib import Path
+
+from tests.conftest import run_copier, run_script, scripts
 from tests.experiment import SITE, Experiment, Run, Task
 from tests.repos import ANSWERS, SCRIPT, answers, commit_all, contents, copied, git, release, template, update
 
@@ -137,3 +139,36 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     assert "\x85" in plan_before["runs"][0]["prompt"] and "\u2028" in plan_before["runs"][0]["prompt"]
     assert recorded["plan"] == plan_before
     assert git(project, "status", "--porcelain", "--", "r8", "r16", "Llama-3.2-1B-Instruct_base") == ""
+
+
+def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, recorders):
+    """README: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
+    so does an experiment moved elsewhere. The original directory is gone when they run."""
+    checkpoints = tmp_path / "checkpoints"
+    base_model = tmp_path / "models" / "Llama-3.2-1B-Instruct"
+    base_model.mkdir(parents=True)
+    for epoch in (0, 1):
+        (checkpoints / "ck-out-r8" / f"epoch_{epoch}").mkdir(parents=True)
+    original = copied(template, Experiment(
+        runs=[Run("r8", epochs=2, output_dir_base=str(checkpoints)), Run("Llama-3.2-1B-Instruct_base", kind="Control")],
+        models={"Llama-3.2-1B-Instruct": str(base_model)},
+        plan_text="Evaluate every epoch.",
+        site=SITE,
+    ), tmp_path / "exp")
+    reproduced = tmp_path / "reproduced"
+    result = run_copier(
+        "copy", "--trust", "--defaults", "--data-file", str(original / ANSWERS),
+        "--vcs-ref", answers(original)["_commit"], str(template), str(reproduced),
+    )
+    assert result.returncode == 0, result.stderr
+    moved = tmp_path / "moved"
+    original.rename(moved)
+    for tree in (reproduced, moved):
+        ran = scripts(tree)
+        assert len(ran) == 3
+        for script in ran:
+            process, records = run_script(script, recorders)
+            assert process.returncode == 0, process.stderr
+            (record,) = records
+            log_dir = Path(record["cwd"], record["argv"][record["argv"].index("--log-dir") + 1]).resolve()
+            assert log_dir == (script.parent / "logs").resolve(), (script, record["cwd"])
