@@ -50,12 +50,18 @@ def _cells(plan: dict) -> dict[str, tuple[dict, dict]]:
     return {script_path(run, cell): (run, cell) for run in plan.get("runs", ()) for cell in run["cells"]}
 
 
-def script_path(run: dict, cell: dict) -> str:
-    """The cell's script, relative to the experiment, in a plan of this version or an older one.
+# v0.1 plans named the inspect task file `script` and recorded no log directory: their
+# paths are protocol's, which kept v0.1's layout.
 
-    v0.1 plans named the inspect task file `script` and recorded no log directory.
-    """
+
+def script_path(run: dict, cell: dict) -> str:
+    """The cell's script, relative to the experiment, in a plan of this version or v0.1."""
     return cell["script"] if "log_dir" in cell else protocol.script_path(run["dir"], cell["name"])
+
+
+def log_dir(run: dict, cell: dict) -> str:
+    """The cell's log directory, relative to the experiment, in a plan of this version or v0.1."""
+    return cell["log_dir"] if "log_dir" in cell else protocol.log_dir(run["dir"])
 
 
 def _by_run(what: str, cells: list[tuple[dict, dict]]) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .changes import script_path
+from .changes import log_dir, script_path
 from .errors import InputError
 from .finetune import YAML_LOADER
 
@@ -45,10 +45,10 @@ def _written_files(answers_file: str, plan: dict, template_files) -> list[tuple[
     files = [(answers_file, "the answers file"), *((name, "the template") for name in template_files)]
     for run in plan["runs"]:
         named = f"the run name {run['name']!r} in experiment_summary.md"
-        log_dirs = {cell["log_dir"] for cell in run["cells"]}
-        files.extend((f"{log_dir}/.gitkeep", named) for log_dir in sorted(log_dirs))
+        log_dirs = {log_dir(run, cell) for cell in run["cells"]}
+        files.extend((f"{directory}/.gitkeep", named) for directory in sorted(log_dirs))
         files.extend(
-            (cell["script"], f"the task name {cell['task']!r} or the run name {run['name']!r} in experiment_summary.md")
+            (script_path(run, cell), f"the task name {cell['task']!r} or the run name {run['name']!r} in experiment_summary.md")
             for cell in run["cells"]
         )
     return files

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
-from tests.conftest import run_copier, run_script, scripts
+from tests.conftest import ROOT, run_copier, run_script, scripts
 from tests.experiment import SITE, Experiment, Run, Task
-from tests.repos import ANSWERS, SCRIPT, answers, commit_all, contents, copied, git, release, template, update
+from tests.repos import (
+    ANSWERS, SCRIPT, answers, commit_all, contents, copied, copy_files, git, release, template, update, working_tree_files,
+)
 
 __all__ = ["template"]  # the fixture
 
@@ -121,11 +125,12 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
         "  - version: v2.0.0\n"
         "    when: \"{{ _stage == 'before' }}\"\n"
         "    command: [\"{{ _copier_python }}\", \"{{ _copier_conf.src_path }}/extensions/migrate.py\",\n"
-        "              rename, env_setup, environment_setup, \"{{ _copier_conf.answers_file }}\"]\n\n"
+        "              rename, env_setup, environment_setup, \"{{ _copier_conf.answers_file }}\"]\n"
     )
     release(template, "2.0.0", {
         "copier.yml": [
-            ("env_setup:\n", migration + "environment_setup:\n"),
+            ("_migrations:\n", migration),
+            ("env_setup:\n", "environment_setup:\n"),
             ("_copier_conf.dst_path, env_setup)", "_copier_conf.dst_path, environment_setup)"),
         ],
         SCRIPT: [("{{ env_setup |", "{{ environment_setup |")],
@@ -172,3 +177,33 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
             (record,) = records
             log_dir = Path(record["cwd"], record["argv"][record["argv"].index("--log-dir") + 1]).resolve()
             assert log_dir == (script.parent / "logs").resolve(), (script, record["cwd"])
+
+
+# main when v0.1 had landed, before 0.2 changed the plan's shape (there is no v0.1.0 tag).
+V0_1 = "8ec649f"
+
+
+def test_a_tree_rendered_by_0_1_updates_with_its_plan_read_again(tmp_path):
+    repo = tmp_path / "template"
+    repo.mkdir()
+    archive = subprocess.run(["git", "archive", V0_1, "copier.yml", "template", "extensions"],
+                             cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
+    git(repo, "init", "-q")
+    commit_all(repo, "0.1.0")
+    git(repo, "tag", "v0.1.0")
+    project = copied(repo, experiment(), tmp_path / "exp")
+    assert "task_file" not in answers(project)["plan"]["runs"][0]["cells"][0]
+    for name in ("copier.yml", "template", "extensions"):
+        shutil.rmtree(repo / name) if (repo / name).is_dir() else (repo / name).unlink()
+    copy_files(working_tree_files("copier.yml", "template", "extensions"), repo)
+    commit_all(repo, "0.2.0")
+    git(repo, "tag", "v0.2.0")
+
+    message = update(project)
+    recorded = answers(project)
+    assert recorded["_commit"] == "v0.2.0"
+    assert recorded["plan"]["runs"][0]["cells"][0]["script"] == "r8/eval/capitalization_epoch0.slurm"
+    assert "Scripts: none added, none removed." in message
+    assert len(contents(project)) == 2 * 2 * 2 + 2
+    assert not list(project.rglob("*.rej"))
