@@ -13,6 +13,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import jinja2
+import jinja2.nodes
 import pytest
 import yaml
 from hypothesis import given
@@ -113,3 +115,40 @@ def test_a_directory_name_holding_commands_puts_none_into_the_rendered_files(tmp
         run_bash(script, script.parent, path, record_dir)
     assert (record_dir / "slurm.log").exists()  # submit_evals.sh did reach sbatch
     assert [p for p in tmp_path.rglob("*pwned*") if p.name == "pwned"] == []
+
+
+# -- one quoting point for every value ---------------------------------------------------------
+
+# The filters a value may leave a template through, each the one place that makes it safe
+# where it lands. `with_conda_env` prints the env_setup answer, shell lines the user wrote
+# on purpose, with the conda environment quoted.
+QUOTING_FILTERS = {"shell_quote", "comment", "task_config", "sbatch_header", "with_conda_env", "answers_yaml"}
+
+
+def unquoted_outputs(source: str) -> list[str]:
+    """The `{{ … }}` expressions of a template whose outermost operation is not a quoting filter."""
+    environment = jinja2.Environment(keep_trailing_newline=True)
+    found = []
+    for output in environment.parse(source).find_all(jinja2.nodes.Output):
+        for node in output.nodes:
+            if isinstance(node, jinja2.nodes.TemplateData):
+                continue
+            if not (isinstance(node, jinja2.nodes.Filter) and node.name in QUOTING_FILTERS):
+                found.append(f"line {node.lineno}: {source.splitlines()[node.lineno - 1].strip()}")
+    return found
+
+
+def test_the_check_finds_a_value_left_raw():
+    assert unquoted_outputs('# {{ plan.experiment }}\necho {{ x | shell_quote }} {{ y | upper }}\n') == [
+        "line 1: # {{ plan.experiment }}",
+        "line 2: echo {{ x | shell_quote }} {{ y | upper }}",
+    ]
+
+
+def test_every_value_in_a_rendered_file_goes_through_a_quoting_filter():
+    offenders = {
+        str(path.relative_to(ROOT / "template")): found
+        for path in sorted((ROOT / "template").rglob("*.jinja"))
+        if (found := unquoted_outputs(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
