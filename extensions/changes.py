@@ -7,6 +7,9 @@ update started from. Copier deletes the scripts of dropped cells, edited or not;
 script counts as hand-edited when its text at HEAD differs from what the recorded template
 version renders for it, which Copier's public `run_copy` recomputes in a temporary
 directory for the removed cells alone.
+
+An update without `-d reread_inputs=true` keeps the recorded plan even when the input files
+changed; the message then says so, with the command that takes the change in.
 """
 
 from __future__ import annotations
@@ -18,16 +21,42 @@ from pathlib import Path
 import yaml
 
 from . import protocol
+from .errors import InputError
 from .finetune import YAML_LOADER
+from .plan import build_plan
 from .render import comment
 
 MAX_LINES = 12  # runs listed under "added" or "removed" before the rest are counted
 
 
-def plan_changes(dst_path, answers_file, plan: dict) -> str:
-    project = Path(dst_path)
+def plan_changes(dst_path, answers_file, plan: dict, env_setup: str, reread_inputs: bool) -> str:
+    """The lines of the after-update message about the plan."""
+    lines = [_recorded_changes(Path(dst_path), str(answers_file), plan)]
+    if not reread_inputs:
+        lines.append(_inputs_differ(Path(dst_path), plan, env_setup))
+    return "\n".join(line for line in lines if line)
+
+
+def _inputs_differ(project: Path, plan: dict, env_setup: str) -> str:
+    """A word when the input files now give another plan than the recorded one, which an
+    update without `-d reread_inputs=true` keeps on purpose."""
     try:
-        recorded = _at_head(project, [str(answers_file)])[0]
+        fresh = build_plan(project.resolve(), env_setup).to_answer()
+    except InputError:
+        return ""  # no input files (a reproduced tree), or broken ones: the recorded plan stands
+    if fresh == plan:
+        return ""
+    old, new = _cells(plan), _cells(fresh)
+    return (
+        f"The input files now give another plan ({len(new.keys() - old.keys())} scripts more, "
+        f"{len(old.keys() - new.keys())} fewer, the others may differ) than the recorded one, "
+        "which this update kept: to take it in, run `copier update --trust --defaults -d reread_inputs=true`."
+    )
+
+
+def _recorded_changes(project: Path, answers_file: str, plan: dict) -> str:
+    try:
+        recorded = _at_head(project, [answers_file])[0]
     except (OSError, subprocess.CalledProcessError) as error:
         return f"(the plan before this update could not be read from git: {comment(error)})"
     old_answers = yaml.load(recorded, Loader=YAML_LOADER) if recorded is not None else None

@@ -70,10 +70,13 @@ def _check_same_plan(answers_path: Path, plan: dict) -> None:
         return
     old = {script_path(run, cell) for run in recorded["plan"].get("runs", ()) for cell in run["cells"]}
     new = {script_path(run, cell) for run in plan["runs"] for cell in run["cells"]}
+    if new == old:
+        difference = "the same scripts, with other values"
+    else:
+        difference = f"{len(new - old)} scripts would be added, {len(old - new)} left behind, the others re-rendered"
     raise InputError(
         answers_path,
-        "this experiment was rendered from another plan "
-        f"({len(new - old)} scripts would be added, {len(old - new)} left behind, the others re-rendered); "
+        f"this experiment was rendered from another plan ({difference}); "
         "a copy or recopy renders the recorded plan and removes nothing",
         "to take in changed input files, commit, then run `copier update --trust --defaults "
         "-d reread_inputs=true` in the experiment: it also removes the scripts of dropped cells",

@@ -82,7 +82,10 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     message = update(project)
     assert git(project, "status", "--porcelain") == ""
     assert "Scripts: none added, none removed." in message
+    assert "The input files now give another plan (15 scripts more, 4 fewer, the others may differ)" in message
+    assert "run `copier update --trust --defaults -d reread_inputs=true`" in message
     message = update(project, "-d", "reread_inputs=true")
+    assert "The input files now give another plan" not in message
     after = contents(project)
     # The after-update message says what changed, and names the hand-edited script that went.
     assert "Scripts: 15 added, 4 removed.\n" in message
@@ -107,8 +110,9 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     assert "reread_inputs" not in answers(project)
     # And it is reproducible again: a plain update now changes nothing.
     commit_all(project, "re-rendered")
-    update(project)
+    message = update(project)
     assert git(project, "status", "--porcelain") == ""
+    assert "The input files now give another plan" not in message
 
 
 def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
