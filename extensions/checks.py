@@ -57,10 +57,10 @@ def _written_files(answers_file: str, plan: dict, template_files) -> list[tuple[
 def _check_same_plan(answers_path: Path, plan: dict) -> None:
     """A copy into a rendered experiment re-renders its recorded plan, and nothing else.
 
-    Copier never removes files on a copy (or a recopy, which is a copy), and it writes the
-    answers file before the scripts: a copy that changed the plan would leave the scripts of
-    dropped cells behind, or stop at a hand-edited script with the answers file already
-    saying the new plan. `copier update` does both right.
+    Copier never removes files on a copy (or a recopy, which is a copy), and it writes files
+    in directory order: a copy that changed the plan would leave the scripts of dropped cells
+    behind, or stop at a hand-edited script with the answers file perhaps already saying the
+    new plan. `copier update` does both right.
     """
     try:
         recorded = yaml.load(answers_path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
