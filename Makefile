@@ -5,13 +5,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= build/demo
 
-.PHONY: help demo test e2e bench release clean
+.PHONY: help demo test e2e bench bench-results results-example release clean
 
 help:
 	@echo "make demo   render the bundled example into $(DEMO_DIR) and show one script"
 	@echo "make test   run the test suite (everything but the real-SLURM tests)"
 	@echo "make e2e    run the real-SLURM, real-inspect tests (root, Debian)"
-	@echo "make bench  benchmark copier copy/update at sweep scale"
+	@echo "make bench  benchmark copier copy/update and collect_results.py at sweep scale"
+	@echo "make bench-results   only collect_results.py on 1,040 cells (about 1 minute)"
+	@echo "make results-example regenerate the README's results table and docs/results_example.png"
 	@echo "make release VERSION=x.y.z  tag a release (CHANGELOG.md and pyproject.toml must say x.y.z)"
 
 $(VENV)/.installed-test: pyproject.toml
@@ -45,6 +47,12 @@ e2e: $(VENV)/.installed-e2e
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py
+
+bench-results: $(VENV)/.installed-test
+	$(PY) bench/results.py
+
+results-example: $(VENV)/.installed-test
+	$(PY) docs/results_example.py
 
 # A release is an annotated tag vX.Y.Z: Copier takes the newest such tag when no --vcs-ref is
 # given, and `copier update` moves projects to it. The tag names a committed tree whose

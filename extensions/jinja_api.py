@@ -9,7 +9,17 @@ from pathlib import Path
 from . import checks
 from .changes import plan_changes
 from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
-from .render import answers_yaml, comment, log_file_pattern, sbatch_header, shell_quote, task_config, with_conda_env
+from .render import (
+    answers_yaml,
+    comment,
+    log_file_pattern,
+    protocol_source,
+    python_json,
+    sbatch_header,
+    shell_quote,
+    task_config,
+    with_conda_env,
+)
 from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
 
@@ -62,6 +72,7 @@ GLOBALS = {
     "env_setup_default": env_setup_default,
     "check_destination": check_destination,
     "plan_changes": plan_changes,
+    "protocol_source": protocol_source,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,
@@ -73,4 +84,5 @@ FILTERS = {
     "warnings_text": warnings_text,
     "sbatch_header": sbatch_header,
     "log_file_pattern": log_file_pattern,
+    "python_json": python_json,
 }

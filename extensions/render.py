@@ -5,11 +5,13 @@ They format what the plan holds and compute nothing new.
 
 from __future__ import annotations
 
+import inspect
 import json
 import shlex
 
 import yaml
 
+from . import protocol
 from .plan import CONDA_PLACEHOLDER
 from .protocol import log_file_pattern
 from .sbatch import header_lines as sbatch_header
@@ -30,6 +32,21 @@ def comment(value: object) -> str:
     (`\\n`, `\\x1b`, `\\u2028`): the text stays readable and stays one line of inert text.
     """
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+
+
+def python_json(value: object) -> str:
+    """A Python string literal of `value` as JSON: `json.loads(literal)` gives `value` back.
+
+    repr() escapes quotes, backslashes and every non-printable character (line separators
+    included), so no string in the plan can end the literal or the line it is on.
+    """
+    return repr(json.dumps(value, ensure_ascii=False))
+
+
+def protocol_source(name: str) -> str:
+    """The source of one function of protocol.py, for a rendered script that runs without
+    this package: the log naming rule then still has a single definition."""
+    return inspect.getsource(getattr(protocol, name)).rstrip("\n")
 
 
 def task_config(cell: dict, run: dict) -> str:

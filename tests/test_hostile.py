@@ -126,7 +126,12 @@ def test_a_directory_name_holding_commands_puts_none_into_the_rendered_files(tmp
 # The filters a value may leave a template through, each the one place that makes it safe
 # where it lands. `with_conda_env` prints the env_setup answer, shell lines the user wrote
 # on purpose, with the conda environment quoted.
-QUOTING_FILTERS = {"shell_quote", "comment", "task_config", "sbatch_header", "with_conda_env", "answers_yaml"}
+QUOTING_FILTERS = {
+    "shell_quote", "comment", "task_config", "sbatch_header", "with_conda_env", "answers_yaml", "python_json",
+}
+# Calls that print this template's own code, not a value: protocol_source gives the source
+# of a protocol.py function to a rendered script that runs without the package.
+CODE = {"protocol_source"}
 # Values the plan made safe where it built them: run and task names are checked to be one
 # safe path component (letters, digits, . _ + -, plan._check_names), and so are the names
 # made of them; an epoch is a number.
@@ -153,6 +158,8 @@ def unquoted_outputs(source: str) -> list[str]:
             if isinstance(node, jinja2.nodes.Filter) and node.name in QUOTING_FILTERS:
                 continue
             if _dotted(node) in CHECKED_NAMES:
+                continue
+            if isinstance(node, jinja2.nodes.Call) and _dotted(node.node) in CODE:
                 continue
             found.append(f"line {node.lineno}: {source.splitlines()[node.lineno - 1].strip()}")
     return found
