@@ -178,6 +178,8 @@ def test_the_check_finds_a_value_left_raw():
     ]
 
 
+@pytest.mark.xfail(strict=True, reason="submit_evals.sh's plan() lines and the cell script print some values raw; "
+                   "issue 9's rewrite of both templates is to make this pass; remove this mark then")
 def test_every_value_in_a_rendered_file_goes_through_a_quoting_filter():
     offenders = {
         str(path.relative_to(ROOT / "template")): found

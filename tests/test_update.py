@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, run_copier, run_script, scripts
 from tests.experiment import SITE, Experiment, Run, Task
 from tests.repos import (
@@ -150,6 +152,8 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     assert git(project, "status", "--porcelain", "--", "r8", "r16", "Llama-3.2-1B-Instruct_base") == ""
 
 
+@pytest.mark.xfail(strict=True, reason="the cell scripts still cd into plan.experiment_dir: issue 9's rewrite "
+                   "(branch submit) makes them find their own directory; remove this mark when it lands")
 def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, recorders):
     """README: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
     so does an experiment moved elsewhere. The original directory is gone when they run."""
