@@ -32,6 +32,9 @@ CANNOT_RUN = {
         "it is this test suite",
     "./submit_evals.sh --dry-run      # print the sbatch commands":
         "it needs a cluster's sbatch and squeue (make e2e runs submit_evals.sh on a real Slurm)",
+    "./collect_results.py                                # tables and plots in results/":
+        "it reads the logs of evaluations that ran on a cluster, and none ran here "
+        "(tests/test_results.py runs it on real inspect logs, make e2e on those of real Slurm jobs)",
 }
 
 # The working directory of a block, by the README section it is in.

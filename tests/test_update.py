@@ -39,9 +39,11 @@ def test_rendering_from_the_answers_file_alone_is_byte_identical(template, tmp_p
     )
     assert result.returncode == 0, result.stderr
     assert not (elsewhere / "experiment_summary.md").exists()
-    assert contents(elsewhere) == contents(project)
     assert len(contents(project)) == 2 * 2 * 2 + 2
-    assert (elsewhere / ANSWERS).read_text() == (project / ANSWERS).read_text()
+    # Every file the template wrote, the answers file included, not only the scripts.
+    rendered = {path.relative_to(elsewhere): path.read_bytes() for path in elsewhere.rglob("*") if path.is_file()}
+    assert {path: (project / path).read_bytes() for path in rendered} == rendered
+    assert {"submit_evals.sh", "collect_results.py", ANSWERS} <= {str(path) for path in rendered}
 
 
 def test_update_right_after_copy_changes_nothing(template, tmp_path):
