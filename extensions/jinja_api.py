@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import checks
 from .changes import plan_changes
-from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
+from .plan import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
 from .render import (
     answers_yaml,
     comment,
@@ -26,7 +26,9 @@ from .site import find_site_file, read_site
 
 def _input_files(experiment_dir: Path) -> tuple:
     """(path, mtime, size) of every input file, so a changed file means a fresh plan."""
-    files = [experiment_dir / SUMMARY_FILE, *sorted(experiment_dir.glob(f"*/{SETUP_FILE}"))]
+    files = [experiment_dir / SUMMARY_FILE]
+    for name in (SETUP_FILE, CONFIG_FILE, JOB_FILE):
+        files.extend(sorted(experiment_dir.glob(f"*/{name}")))
     site = find_site_file(experiment_dir)
     if site:
         files.append(site)
