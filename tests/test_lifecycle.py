@@ -151,19 +151,22 @@ def test_an_interrupted_copy_is_completed_by_running_it_again(template, tmp_path
 
 
 def _long_task(tmp_path: Path) -> tuple[Path, str]:
-    name = "t" * 250
+    """The issue's 250-character task name: the summary's parser refuses it (names.py)."""
     directory = tmp_path / "exp"
-    Experiment(tasks=[Task(name)], site=SITE).write(directory)
-    return directory, f"{directory}/r8_lr1e-5/eval/{name}_epoch0.slurm: the name '{name}_epoch0.slurm' is 263 bytes long"
+    Experiment(tasks=[Task("t" * 250)], site=SITE).write(directory)
+    return directory, f"{directory}/experiment_summary.md: task name '{'t' * 40}'… is 250 characters long"
 
 
 def _long_path(tmp_path: Path) -> tuple[Path, str]:
+    """Names the parser accepts (100 characters) in a deep directory: the scripts' paths
+    would pass the system's limit, while the input files' paths still fit."""
     directory = tmp_path
-    while len(os.fsencode(directory)) < 3800:  # the input files' paths must still fit
+    while len(os.fsencode(directory)) < 3700:
         directory = directory / ("d" * 200)
-    experiment = Experiment(runs=[Run("r" * 120)], tasks=[Task("t" * 120)], site=SITE)
+    directory = directory / ("d" * (3900 - len(os.fsencode(directory)) - 1))  # 3,900 bytes in all
+    experiment = Experiment(runs=[Run("r" * 100)], tasks=[Task("t" * 100)], site=SITE)
     experiment.write(directory)
-    script = f"{directory}/{'r' * 120}/eval/{'t' * 120}_epoch0.slurm"
+    script = f"{directory}/{'r' * 100}/eval/{'t' * 100}_epoch0.slurm"
     return directory, f"{script}: the path is {len(os.fsencode(script))} bytes long, and this file system allows 4095"
 
 
