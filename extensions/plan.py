@@ -74,7 +74,6 @@ class Run:
 @dataclass(kw_only=True)
 class Plan:
     experiment: str
-    experiment_dir: str
     factors: list[str]
     decoding: dict
     max_jobs: int | None
@@ -139,7 +138,6 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
         )
     return Plan(
         experiment=experiment,
-        experiment_dir=str(experiment_dir),
         factors=list(summary.factors),
         decoding=precedence.decoding(summary, warnings),
         max_jobs=site.max_jobs,

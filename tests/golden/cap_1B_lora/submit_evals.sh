@@ -38,7 +38,7 @@ set -uo pipefail
 
 EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 USER_NAME=${USER:-$(id -un)}
-PLAN_MAX_JOBS=
+PLAN_MAX_JOBS=''
 
 # The plan, one line per cell: run directory, run name, task, epoch (or base), cell name,
 # checkpoint.
