@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= build/demo
 
-.PHONY: help demo test e2e bench bench-results results-example release clean
+.PHONY: help demo test e2e bench bench-results bench-submit results-example release clean
 
 help:
 	@echo "make demo   render the bundled example into $(DEMO_DIR) and show one script"
@@ -13,6 +13,7 @@ help:
 	@echo "make e2e    run the real-SLURM, real-inspect tests (root, Debian)"
 	@echo "make bench  benchmark copier copy/update and collect_results.py at sweep scale"
 	@echo "make bench-results   only collect_results.py on 1,040 cells (about 1 minute)"
+	@echo "make bench-submit    only one submit_evals.sh pass on 1,040 cells (recorders on PATH)"
 	@echo "make results-example regenerate the README's results table and docs/results_example.png"
 	@echo "make release VERSION=x.y.z  tag a release (CHANGELOG.md and pyproject.toml must say x.y.z)"
 
@@ -50,6 +51,9 @@ bench: $(VENV)/.installed-test
 
 bench-results: $(VENV)/.installed-test
 	$(PY) bench/results.py
+
+bench-submit: $(VENV)/.installed-test
+	$(PY) bench/submit.py
 
 results-example: $(VENV)/.installed-test
 	$(PY) docs/results_example.py
