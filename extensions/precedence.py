@@ -171,24 +171,20 @@ def finetune_job(job_name: str | None, name: Sourced) -> str:
 
 def account(setup: FinetuneSetup | None, site: Site, setups: dict[str, FinetuneSetup]) -> Sourced:
     """The setup file's, else claude.local.md's; a base run: the one all fine-tuned runs share."""
-    if setup is not None and setup.account:
-        return Sourced(setup.account, setup.path)
-    if site.account:
-        return Sourced(site.account, site.path)
-    if setup is None:
-        shared = common(setups, lambda s: s.account)
-        if shared:
-            return Sourced(shared, next(iter(setups.values())).path)
-    return Sourced(None, None)
+    return _own_site_or_shared("account", setup, site, setups)
 
 
 def conda_env(setup: FinetuneSetup | None, site: Site, setups: dict[str, FinetuneSetup]) -> Sourced:
-    if setup is not None and setup.conda_env:
-        return Sourced(setup.conda_env, setup.path)
-    if site.conda_env:
-        return Sourced(site.conda_env, site.path)
+    return _own_site_or_shared("conda_env", setup, site, setups)
+
+
+def _own_site_or_shared(key: str, setup: FinetuneSetup | None, site: Site, setups: dict[str, FinetuneSetup]) -> Sourced:
+    if setup is not None and getattr(setup, key):
+        return Sourced(getattr(setup, key), setup.path)
+    if getattr(site, key):
+        return Sourced(getattr(site, key), site.path)
     if setup is None:
-        shared = common(setups, lambda s: s.conda_env)
+        shared = common(setups, lambda s: getattr(s, key))
         if shared:
             return Sourced(shared, next(iter(setups.values())).path)
     return Sourced(None, None)
