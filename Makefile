@@ -5,13 +5,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= build/demo
 
-.PHONY: help demo test e2e bench clean
+.PHONY: help demo test e2e bench bench-results bench-submit results-example release clean
 
 help:
 	@echo "make demo   render the bundled example into $(DEMO_DIR) and show one script"
 	@echo "make test   run the test suite (everything but the real-SLURM tests)"
 	@echo "make e2e    run the real-SLURM, real-inspect tests (root, Debian)"
-	@echo "make bench  benchmark copier copy/update at sweep scale"
+	@echo "make bench  benchmark copier copy/update and collect_results.py at sweep scale"
+	@echo "make bench-results   only collect_results.py on 1,040 cells (about 1 minute)"
+	@echo "make bench-submit    only one submit_evals.sh pass on 1,040 cells (recorders on PATH)"
+	@echo "make results-example regenerate the README's results table and docs/results_example.png"
+	@echo "make release VERSION=x.y.z  tag a release (CHANGELOG.md and pyproject.toml must say x.y.z)"
 
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +48,32 @@ e2e: $(VENV)/.installed-e2e
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py
+
+bench-results: $(VENV)/.installed-test
+	$(PY) bench/results.py
+
+bench-submit: $(VENV)/.installed-test
+	$(PY) bench/submit.py
+
+results-example: $(VENV)/.installed-test
+	$(PY) docs/results_example.py
+
+# A release is an annotated tag vX.Y.Z: Copier takes the newest such tag when no --vcs-ref is
+# given, and `copier update` moves projects to it. The tag names a committed tree whose
+# CHANGELOG.md says what changed and whose pyproject.toml carries the same version.
+release:
+	@echo "$(VERSION)" | grep -Eqx '[0-9]+\.[0-9]+\.[0-9]+' \
+	  || { echo "usage: make release VERSION=x.y.z (got '$(VERSION)')" >&2; exit 2; }
+	@test -z "$$(git status --porcelain)" \
+	  || { echo "error: the work tree has uncommitted changes: a release tags a commit, commit first" >&2; exit 1; }
+	@grep -qx '## $(VERSION)' CHANGELOG.md \
+	  || { echo "error: CHANGELOG.md has no '## $(VERSION)' section: say what changed, commit, retry" >&2; exit 1; }
+	@grep -qx 'version = "$(VERSION)"' pyproject.toml \
+	  || { echo "error: pyproject.toml's version is not $(VERSION): set it, commit, retry" >&2; exit 1; }
+	@! git rev-parse -q --verify "refs/tags/v$(VERSION)" >/dev/null \
+	  || { echo "error: the tag v$(VERSION) exists already" >&2; exit 1; }
+	git tag -a "v$(VERSION)" -m "copier-inspect-slurm $(VERSION)"
+	@echo "Tagged v$(VERSION). A tag reaches users only once pushed: git push origin HEAD v$(VERSION)"
 
 clean:
 	rm -rf build $(VENV) .pytest_cache

@@ -4,9 +4,11 @@ For each experiment size: the median wall time of full `copier copy --trust --de
 processes of this template, and of a static baseline template that copies the same files
 (same paths, same sizes) with no questions, no extensions and no Jinja; the loader's own
 time in-process; the peak memory of the copies. At the largest size also `copier update`
-with one changed answer. Both templates are copied from tagged git snapshots in a temporary
-directory, so they pay Copier's clone the same way; this template's snapshot is the working
-tree as it is now, uncommitted changes included.
+with one changed answer, and the rendered collect_results.py reading a log for each of the
+1,040 cells (bench/results.py, also runnable alone), and one submit_evals.sh pass over them
+while every run is still training (bench/submit.py, also runnable alone). Both templates are copied from tagged
+git snapshots in a temporary directory, so they pay Copier's clone the same way; this
+template's snapshot is the working tree as it is now, uncommitted changes included.
 
 Wall time is what the targets are about, but on a 2-core machine anything else running
 inflates it; the CPU time (user + system, git subprocesses included) moves much less, so the
@@ -30,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import results as collect_results
+import submit as submit_evals
 from synth import script_count, write_experiment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -359,9 +363,15 @@ def main() -> None:
             results.append(bench_shape(shape, template, root, args.repeats))
         progress(f"update of the {results[-1].shape.scripts}-script tree")
         bench_update(results[-1], template, scratch / f"size{len(SHAPES) - 1}", args.update_repeats)
+        (scratch / "results").mkdir()
+        collected = collect_results.measure(template, scratch / "results")
+        (scratch / "submit").mkdir()
+        submission = submit_evals.measure(template, scratch / "submit")
 
     print(table(results, args.repeats, args.update_repeats))
     print("\n".join(targets(results[-1])))
+    print(collected)
+    print(submission)
     print(f"bench took {time.perf_counter() - started:.0f} s; {load()} at the end")
     print(f"copy/static ratio at {results[-1].shape.scripts} scripts: {results[-1].ratio:.2f}")
 

@@ -6,25 +6,31 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InputError
-from .plan import SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
+from . import checks
+from .changes import plan_changes
+from .plan import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
 from .render import (
     answers_yaml,
+    comment,
     double_quoted,
     log_file_pattern,
     metadata_options,
-    plan_table,
+    protocol_source,
+    python_json,
     sbatch_header,
     shell_quote,
     task_config,
     with_conda_env,
 )
+from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
 
 
 def _input_files(experiment_dir: Path) -> tuple:
     """(path, mtime, size) of every input file, so a changed file means a fresh plan."""
-    files = [experiment_dir / SUMMARY_FILE, *sorted(experiment_dir.glob(f"*/{SETUP_FILE}"))]
+    files = [experiment_dir / SUMMARY_FILE]
+    for name in (SETUP_FILE, CONFIG_FILE, JOB_FILE):
+        files.extend(sorted(experiment_dir.glob(f"*/{name}")))
     site = find_site_file(experiment_dir)
     if site:
         files.append(site)
@@ -50,47 +56,39 @@ def env_setup_default(dst_path) -> str:
     return default_env_setup(read_site(find_site_file(Path(dst_path).resolve())))
 
 
-def refuse_second_copy(dst_path, answers_file) -> str:
-    """Stop `copier copy` into an experiment that was rendered before.
-
-    A second copy would keep the recorded answers (changed inputs silently ignored), or with
-    new answers leave the scripts of dropped cells behind: `copier update` does it right.
-    """
-    answers = Path(dst_path) / str(answers_file)
-    if answers.exists() and _copier_operation() == "copy":
-        raise InputError(
-            answers,
-            "this experiment was rendered before (it already has an answers file)",
-            "from the experiment directory, run `copier update --trust --defaults` to re-render, "
-            "adding `-d reread_inputs=true` to take in changed input files",
-        )
-    return ""
+# The template's own top-level files (submit_evals.sh, …): the paths the plan does not give.
+_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
 
 
-def _copier_operation() -> str | None:
-    # Copier records the running operation ("copy", "update") in a context variable that it
-    # passes to tasks but not to questions; an update renders into the real destination with
-    # run_copy(), so the destination's state alone cannot tell the two apart.
-    try:
-        from copier._main import _operation
-    except ImportError:  # a Copier without it: no guard rather than a false alarm
-        return None
-    return _operation.get(None)
+def check_destination(operation: str, dst_path, answers_file, plan: dict, confirmed: bool = True) -> str:
+    """Raise an InputError before anything is written when the destination cannot take the
+    tree (called from copier.yml's `_exclude`, see extensions/checks.py); return ''."""
+    top_level = sorted(
+        path.name.removesuffix(".jinja")
+        for path in _TEMPLATE_DIR.iterdir()
+        if path.is_file() and "{" not in path.name
+    )
+    return checks.check_destination(operation, dst_path, answers_file, plan, top_level, confirmed)
 
 
 GLOBALS = {
     "load_plan": load_plan,
     "env_setup_default": env_setup_default,
-    "refuse_second_copy": refuse_second_copy,
+    "check_destination": check_destination,
+    "plan_changes": plan_changes,
+    "protocol_source": protocol_source,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,
+    "comment": comment,
     "shell_quote": shell_quote,
     "task_config": task_config,
     "with_conda_env": with_conda_env,
-    "plan_table": plan_table,
+    "plan_overview": plan_overview,
+    "warnings_text": warnings_text,
     "sbatch_header": sbatch_header,
     "log_file_pattern": log_file_pattern,
+    "python_json": python_json,
     "double_quoted": double_quoted,
     "metadata_options": metadata_options,
 }

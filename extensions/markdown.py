@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 
+# markdown-it's own splitter of table rows, to count the cells a row has as written.
+from markdown_it.rules_block.table import escapedSplit
+
 _BLOCKS = MarkdownIt("commonmark").enable("table").disable("inline")
 _INLINE = MarkdownIt("commonmark")
 # Text without these has no inline markup and reads as written. An underscore inside a word
@@ -61,6 +64,7 @@ class Block:
     type: str  # "heading", "paragraph", "bullet_list", "table", "tr", "td", "inline", "fence"…
     tag: str
     content: str
+    line: int  # 0-based line of the source where it starts (-1: unknown)
     children: list[Block] = field(default_factory=list)
 
 
@@ -68,14 +72,15 @@ def _blocks(source: str) -> list[Block]:
     root: list[Block] = []
     stack = [root]
     for token in _BLOCKS.parse(source):
+        line = token.map[0] if token.map else -1
         if token.nesting == 1:
-            block = Block(token.type.removesuffix("_open"), token.tag, token.content)
+            block = Block(token.type.removesuffix("_open"), token.tag, token.content, line)
             stack[-1].append(block)
             stack.append(block.children)
         elif token.nesting == -1:
             stack.pop()
         else:
-            stack[-1].append(Block(token.type, token.tag, token.content))
+            stack[-1].append(Block(token.type, token.tag, token.content, line))
     return root
 
 
@@ -103,13 +108,30 @@ class Bullet:
 class Table:
     header: list[str]  # normalized column names
     rows: list[list[str]]  # plain text of each cell
-    raw_header: list[str]  # the column names as written
+    raw_header: list[str] = field(default_factory=list)  # the column names as a reader sees them
+    raw_rows: list[list[str]] = field(default_factory=list)  # each cell's source, for paths
+    row_lines: list[int] = field(default_factory=list)  # each row's line in the source
+    source_lines: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def column(self, *names: str) -> int | None:
         for name in names:
             if name in self.header:
                 return self.header.index(name)
         return None
+
+    def cells_written(self, row: int) -> int:
+        """How many cells row `row` has in the source. markdown-it pads a short row with
+        empty cells, and an empty cell may mean "no": a missing one must be told apart."""
+        line = self.row_lines[row] if row < len(self.row_lines) else -1
+        if not 0 <= line < len(self.source_lines):
+            return len(self.header)
+        # Split as markdown-it splits table rows.
+        cells = escapedSplit(self.source_lines[line].strip())
+        if cells and cells[0] == "":
+            cells.pop(0)
+        if cells and cells[-1] == "":
+            cells.pop()
+        return len(cells)
 
 
 _LABEL = re.compile(
@@ -133,14 +155,16 @@ def split_label(raw: str) -> tuple[str, str]:
 class Section:
     """The blocks under one heading, down to the next heading of the same or higher level."""
 
-    def __init__(self, title: str, level: int, nodes: list[Block]) -> None:
+    def __init__(self, title: str, level: int, nodes: list[Block], lines: list[str]) -> None:
         self.title = title
         self.level = level
         self.nodes = nodes
+        self.lines = lines  # the document's source lines
 
-    def find(self, *titles: str) -> Section | None:
-        """The first sub-section, at any depth, whose heading is one of `titles`."""
+    def find_all(self, *titles: str) -> list[Section]:
+        """Every sub-section, at any depth, whose heading is one of `titles`, in order."""
         wanted = {normalize(title) for title in titles}
+        found = []
         for index, node in enumerate(self.nodes):
             if node.type == "heading" and normalize(_text_of(node)) in wanted:
                 level = int(node.tag[1])
@@ -153,8 +177,22 @@ class Section:
                     ),
                     len(self.nodes),
                 )
-                return Section(_text_of(node), level, self.nodes[index + 1 : end])
-        return None
+                found.append(Section(_text_of(node), level, self.nodes[index + 1 : end], self.lines))
+        return found
+
+    def subsections(self) -> list[Section]:
+        """Every sub-section at any depth, in document order."""
+        return self.find_all(*{_text_of(node) for node in self.nodes if node.type == "heading"})
+
+    def find(self, *titles: str) -> Section | None:
+        """The shallowest sub-section whose heading is one of `titles` (the first of those).
+
+        Shallowest, because the October summaries have an `### Configuration` under
+        `## Evaluation Plan` before the `## Configuration` section itself.
+        """
+        found = self.find_all(*titles)
+        return min(found, key=lambda section: section.level) if found else None
+
 
     def own_nodes(self) -> list[Block]:
         """The blocks before the first sub-heading."""
@@ -176,16 +214,26 @@ class Section:
         wanted = {normalize(label) for label in labels}
         return next((b for b in self.bullets() if b.label in wanted), None)
 
-    def tables(self) -> list[Table]:
-        return [_table(node) for node in self.nodes if node.type == "table"]
+    def tables(self, leave_out: tuple[Section, ...] = ()) -> list[Table]:
+        """Every table of this section, its sub-sections' included except `leave_out`'s."""
+        left_out = {id(node) for section in leave_out for node in section.nodes}
+        return [
+            _table(node, self.lines)
+            for node in self.nodes
+            if node.type == "table" and id(node) not in left_out
+        ]
 
     def code_blocks(self) -> list[str]:
         return [node.content for node in self.own_nodes() if node.type in ("fence", "code_block")]
 
-    def text(self) -> str:
-        """The prose of this section's own text: paragraphs and bullets, one per line."""
+    def text(self, deep: bool = False, leave_out: tuple[Section, ...] = ()) -> str:
+        """The prose of this section's own text (with `deep`, its sub-sections' too, except
+        those in `leave_out`): paragraphs and bullets, one per line."""
+        left_out = {id(node) for section in leave_out for node in section.nodes}
         lines = []
-        for node in self.own_nodes():
+        for node in self.nodes if deep else self.own_nodes():
+            if id(node) in left_out:
+                continue
             if node.type == "paragraph":
                 lines.append(_text_of(node))
             elif node.type in ("bullet_list", "ordered_list"):
@@ -195,7 +243,7 @@ class Section:
 
 class Document(Section):
     def __init__(self, source: str) -> None:
-        super().__init__("", 0, _blocks(source))
+        super().__init__("", 0, _blocks(source), source.split("\n"))
 
     def title_line(self) -> str:
         """The text of the first level-1 heading, or ''."""
@@ -231,17 +279,9 @@ def _flatten(bullets: list[Bullet]) -> list[str]:
     return lines
 
 
-def _table(node: Block) -> Table:
-    rows = [
-        [_text_of(cell) for cell in row.children]
-        for part in node.children
-        for row in part.children
-    ]
-    header, *body = rows or [[]]
-    return Table([normalize(name) for name in header], body, [name.strip() for name in header])
-
-
-def read_source(path) -> str:
-    """A text file as people save it: a BOM and Windows line ends are not content."""
-    with open(path, encoding="utf-8-sig", newline=None) as file:
-        return file.read()
+def _table(node: Block, lines: list[str]) -> Table:
+    rows = [row for part in node.children for row in part.children]
+    texts = [[_text_of(cell) for cell in row.children] for row in rows]
+    header, *body = texts or [[]]
+    raw = [[cell.children[0].content if cell.children else "" for cell in row.children] for row in rows[1:]]
+    return Table([normalize(name) for name in header], body, header, raw, [row.line for row in rows[1:]], lines)

@@ -1,9 +1,12 @@
-"""Answer migrations, run by Copier's `_migrations` when a later version renames an answer.
+"""Answer migrations, run by Copier's `_migrations` when a version changes a recorded answer.
 
     python extensions/migrate.py rename OLD NEW ANSWERS_FILE
+    python extensions/migrate.py forget KEY ANSWERS_FILE
 
-Copier runs "before" migrations in the project before it reads the recorded answers, so an
-answer recorded under OLD is taken up under NEW and nothing the user answered is lost.
+Copier runs "before" migrations in the project before it reads the recorded answers. An
+answer recorded under OLD is taken up under NEW, so nothing the user answered is lost; a
+forgotten answer is computed again from its default (for the plan: read again from the
+input files, when its recorded form no longer fits the templates).
 """
 
 from __future__ import annotations
@@ -13,30 +16,57 @@ from pathlib import Path
 
 import yaml
 
+if __package__:
+    from .finetune import YAML_LOADER
+    from .render import answers_yaml
+else:  # run as a script by a `_migrations` command: import this directory as the package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from extensions.finetune import YAML_LOADER
+    from extensions.render import answers_yaml
+
 
 def rename(answers_file: Path, old: str, new: str) -> bool:
     """Rename one recorded answer in place; False when there was nothing to rename."""
-    text = answers_file.read_text(encoding="utf-8")
-    answers = yaml.safe_load(text) or {}
+    answers = _read(answers_file)
     if old not in answers or new in answers:
         return False
-    answers = {(new if key == old else key): value for key, value in answers.items()}
-    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
-    answers_file.write_text(
-        header + yaml.safe_dump(answers, sort_keys=False, allow_unicode=True, width=10_000),
-        encoding="utf-8",
-    )
+    _write(answers_file, {(new if key == old else key): value for key, value in answers.items()})
     return True
 
 
+def forget(answers_file: Path, key: str) -> bool:
+    """Remove one recorded answer in place; False when it was not recorded."""
+    answers = _read(answers_file)
+    if key not in answers:
+        return False
+    _write(answers_file, {name: value for name, value in answers.items() if name != key})
+    return True
+
+
+def _read(answers_file: Path) -> dict:
+    return yaml.load(answers_file.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+
+
+def _write(answers_file: Path, answers: dict) -> None:
+    text = answers_file.read_text(encoding="utf-8")
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+    # The template's own dumper: it writes NEL, LS and PS so that they read back exactly.
+    answers_file.write_text(header + answers_yaml(answers), encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 4 or argv[0] != "rename":
-        print(__doc__, file=sys.stderr)
-        return 2
-    _, old, new, answers_file = argv
-    if rename(Path(answers_file), old, new):
-        print(f"migrated answer {old} -> {new} in {answers_file}", file=sys.stderr)
-    return 0
+    if len(argv) == 4 and argv[0] == "rename":
+        _, old, new, answers_file = argv
+        if rename(Path(answers_file), old, new):
+            print(f"migrated answer {old} -> {new} in {answers_file}", file=sys.stderr)
+        return 0
+    if len(argv) == 3 and argv[0] == "forget":
+        _, key, answers_file = argv
+        if forget(Path(answers_file), key):
+            print(f"forgot the recorded answer {key} in {answers_file}: it is computed again", file=sys.stderr)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ The plan is recorded as a Copier answer, so the templates only format it.
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from pathlib import Path
 import yaml
 
 from . import precedence, protocol
-from .epochs import LAST, EpochChoice, read_epochs, read_matrix_cell
+from .epochs import LAST, EpochChoice
 from .errors import InputError
-from .finetune import YAML_LOADER, FinetuneSetup, read_finetune_setup
+from .finetune import YAML_LOADER, FinetuneSetup, read_finetune_setup, saved_epochs
+from .finetune_config import read_finetune_config
+from .finetune_job import read_finetune_job_name
 from .markdown import normalize
 from .notes import Warnings
 from .resources import resources_for
@@ -28,6 +31,8 @@ from .summary import BASE, FINE_TUNED, RunRow, Summary, TaskRow, read_summary
 
 SUMMARY_FILE = "experiment_summary.md"
 SETUP_FILE = "setup_finetune.yaml"
+CONFIG_FILE = "finetune.yaml"  # what setup_finetune.py wrote for the training to read
+JOB_FILE = "finetune.slurm"
 CONDA_PLACEHOLDER = "{conda_env}"
 DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 
@@ -71,7 +76,6 @@ class Run:
 @dataclass(kw_only=True)
 class Plan:
     experiment: str
-    experiment_dir: str
     factors: list[str]
     decoding: dict
     max_jobs: int | None
@@ -98,11 +102,11 @@ MAX_CELLS = 5000
 def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
     """The plan of the experiment in `experiment_dir` (an absolute path)."""
     warnings = Warnings()
-    summary = read_summary(experiment_dir / SUMMARY_FILE)
-    site = read_site(find_site_file(experiment_dir))
+    summary = read_summary(experiment_dir / SUMMARY_FILE, warnings)
+    site = read_site(find_site_file(experiment_dir), warnings)
     _check_names(summary)
     setups = {
-        row.name: read_finetune_setup(experiment_dir / row.name / SETUP_FILE)
+        row.name: read_finetune_setup(experiment_dir / row.name / SETUP_FILE, warnings)
         for row in summary.runs
         if row.kind == FINE_TUNED
     }
@@ -112,10 +116,16 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
             f"the Training one {summary.system_prompt!r}: the scripts use the Training one"
         )
     selection = _Selection(summary, warnings)
-    inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup)
+    experiment = summary.title or experiment_dir.name
+    if not summary.title:
+        warnings.add(f"{summary.path} has no '# Title' line: the experiment is named after its directory, {experiment!r}")
+    inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup,
+                     _metadata_label(experiment, warnings))
+    # Fine-tuned runs first: a base run without its own prompt or data takes theirs.
+    trained = {row.name: _fine_tuned_run(inputs, row, selection, warnings) for row in summary.runs if row.kind == FINE_TUNED}
     runs = []
     for row in summary.runs:
-        run = _fine_tuned_run(inputs, row, selection, warnings) if row.kind == FINE_TUNED else _base_run(inputs, row, selection, warnings)
+        run = trained[row.name].run if row.kind == FINE_TUNED else _base_run(inputs, row, selection, list(trained.values()), warnings)
         if run.cells:
             runs.append(run)
         else:
@@ -129,11 +139,10 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
             "check the epochs and the Evaluation Plan: name the epochs to evaluate instead of every epoch",
         )
     return Plan(
-        experiment=summary.name,
-        experiment_dir=str(experiment_dir),
+        experiment=experiment,
         factors=list(summary.factors),
         decoding=precedence.decoding(summary, warnings),
-        max_jobs=None,
+        max_jobs=site.max_jobs,
         runs=runs,
         warnings=warnings.as_list(),
     )
@@ -146,6 +155,20 @@ class _Inputs:
     site: Site
     setups: dict[str, FinetuneSetup]
     needs_conda: bool
+    experiment_label: str  # the experiment's name as each log's metadata carries it
+
+
+def _metadata_label(experiment: str, warnings: Warnings) -> str:
+    """The name as `--metadata experiment=…` can deliver it: inspect splits every metadata
+    string on its commas (render.metadata_options), so they become semicolons, said once."""
+    if "," not in experiment:
+        return experiment
+    label = experiment.replace(",", ";")
+    warnings.add(
+        f"the experiment's name {experiment!r} holds commas, which inspect's --metadata would split: "
+        f"the logs say experiment {label!r}"
+    )
+    return label
 
 
 def _check_names(summary: Summary) -> None:
@@ -176,66 +199,15 @@ class _Selection:
     def __init__(self, summary: Summary, warnings: Warnings):
         self.summary = summary
         self.warnings = warnings
-        self.text_epochs = read_epochs(summary.plan_text)
-        self.text_tasks = self._tasks_named_in_text()
-        self.matrix = self._read_matrix()
-
-    def _tasks_named_in_text(self) -> list[str]:
-        text = self.summary.plan_text
-        named = [
-            task.name
-            for task in self.summary.tasks
-            if re.search(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
-        ]
-        if not named:
-            return [task.name for task in self.summary.tasks]
-        left_out = [task.name for task in self.summary.tasks if task.name not in named]
-        if left_out and self.summary.matrix is None:
-            self.warnings.add(
-                f"the Evaluation Plan names {', '.join(named)} but not {', '.join(left_out)}: "
-                f"{', '.join(left_out)} will not be evaluated (name it in the plan or add an Evaluation Matrix)"
-            )
-        return named
-
-    def _read_matrix(self) -> dict[str, dict[str, str]]:
-        """run name -> task name -> cell text, for the runs and tasks the matrix lists."""
-        table = self.summary.matrix
-        if table is None:
-            return {}
-        run_at = table.column("run name", "run", "name")
-        if run_at is None:
-            raise InputError(
-                self.summary.path,
-                "the Evaluation Matrix has no 'Run Name' column",
-                "make its first column 'Run Name'",
-            )
-        tasks = {normalize(task.name): task.name for task in self.summary.tasks}
-        columns = {}
-        for index, header in enumerate(table.header):
-            if index == run_at or header in ("notes", "note", "comments", "comment"):
-                continue
-            if header in tasks:
-                columns[tasks[header]] = index
-            else:
-                self.warnings.add(f"Evaluation Matrix column '{header}' is not a task in Evaluation Tasks: ignored")
-        runs = {run.name for run in self.summary.runs}
-        matrix = {}
-        for row in table.rows:
-            name = row[run_at].strip() if run_at < len(row) else ""
-            if name not in runs:
-                self.warnings.add(f"Evaluation Matrix row '{name}' is not a run in All Runs: ignored")
-                continue
-            matrix[name] = {task: row[i] if i < len(row) else "" for task, i in columns.items()}
-        missing = [run.name for run in self.summary.runs if run.name not in matrix]
-        if missing:
-            self.warnings.add(f"runs {', '.join(missing)} have no Evaluation Matrix row: the plan text decides for them")
-        return matrix
+        self.text_epochs = summary.plan_epochs
+        self.text_tasks = summary.text_tasks
+        self.matrix = summary.matrix or {}
 
     def choice(self, run: RunRow, task: TaskRow) -> tuple[bool, EpochChoice | None]:
         """Whether this run evaluates this task, and at which epochs (None: the text's)."""
         row = self.matrix.get(run.name)
         if row is not None and task.name in row:
-            return read_matrix_cell(row[task.name])
+            return row[task.name]
         return task.name in self.text_tasks, None
 
     def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: int, setup_path: Path) -> list[int]:
@@ -261,53 +233,90 @@ class _Selection:
         return chosen
 
 
-def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> Run:
-    setup = inputs.setups[row.name]
+@dataclass
+class _Trained:
+    """A fine-tuned run as planned, with what a base run may share: the inputs it is
+    evaluated with. The training data is read only when something evaluates on it."""
+
+    run: Run
+    prompt: precedence.Sourced
+    system_prompt: precedence.Sourced
+    read_training_data: object  # () -> Sourced
+    _training_data: precedence.Sourced | None = None
+
+    def training_data(self) -> precedence.Sourced:
+        if self._training_data is None:
+            self._training_data = self.read_training_data()
+        return self._training_data
+
+
+def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> _Trained:
+    setup, summary = inputs.setups[row.name], inputs.summary
+    run_dir = inputs.dir / row.name
+    config = read_finetune_config(run_dir / CONFIG_FILE)
     if setup.model and setup.model != row.model:
         warnings.add(
             f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
             f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
         )
-    epochs = setup.epochs or inputs.summary.epochs
-    if epochs is None:
-        raise InputError(
-            setup.path,
-            f"the number of training epochs of {row.name} is unknown",
-            "add `epochs: N` to this file (or Epochs under Configuration → Training)",
-        )
-    prompt = precedence.prompt(setup, inputs.summary, warnings)
-    system_prompt = precedence.system_prompt(setup, inputs.summary, warnings)
-    run = _run(inputs, row, setup, prompt.value, system_prompt.value, row.name, warnings)
-    for task in inputs.summary.tasks:
+    name = precedence.run_name(setup, config, row.name, warnings)
+    checkpoints = precedence.checkpoints(setup, config, summary, inputs.site, str(name.value), _user(), warnings)
+    epochs = precedence.epochs(setup, config, summary, warnings)
+    saving = precedence.saving(setup, config)
+    saved = saved_epochs(saving.value, epochs.value)
+    prompt = precedence.prompt(setup, summary, warnings)
+    system_prompt = precedence.system_prompt(setup, summary, warnings)
+    finetune_job = precedence.finetune_job(read_finetune_job_name(run_dir / JOB_FILE), name)
+    run = _run(inputs, row, setup, prompt.value, system_prompt.value, finetune_job, warnings)
+    trained = _Trained(run, prompt, system_prompt,
+                       lambda: precedence.training_data(setup, config, summary, _user(), warnings))
+    for task in summary.tasks:
         evaluated, choice = selection.choice(row, task)
         if not evaluated:
             continue
-        for epoch in selection.epochs(row, task, choice, epochs, setup.path):
-            checkpoint = setup.checkpoint(row.name, epoch)
-            _check_model_arg(setup.path, checkpoint)
-            _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or setup.data_path)
-    return run
+        for epoch in selection.epochs(row, task, choice, epochs.value, epochs.source):
+            if epoch not in saved:
+                raise InputError(
+                    saving.source,
+                    f"run {row.name} is to be evaluated at epoch {epoch} (task {task.name}), but its "
+                    f"epochs_to_save / save_last_epoch_only save only {_epoch_list(saved)}",
+                    "evaluate a saved epoch in the Evaluation Plan, or save this one (epochs_to_save: all)",
+                )
+            checkpoint = f"{checkpoints.value}/epoch_{epoch}"
+            _check_model_arg(checkpoints.source, checkpoint)
+            _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or trained.training_data().value)
+    return trained
 
 
-def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> Run:
-    summary, setups = inputs.summary, inputs.setups
+def _epoch_list(epochs: set[int]) -> str:
+    return ", ".join(f"epoch_{epoch}" for epoch in sorted(epochs)) or "no epoch (epochs_to_save: none)"
+
+
+def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list[_Trained], warnings: Warnings) -> Run:
+    summary = inputs.summary
     model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
     _check_model_arg(summary.path, model_path.value)
     prompt = precedence.base_text(
-        "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary, setups,
-        lambda s: s.prompt, warnings,
+        "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary,
+        precedence.shared([t.prompt for t in trained]), warnings,
     )
-    system_prompt = precedence.base_system_prompt(summary, setups, warnings)
+    system_prompt = precedence.base_system_prompt(summary, precedence.shared([t.system_prompt for t in trained]), warnings)
     run = _run(inputs, row, None, prompt.value, system_prompt.value, None, warnings)
     for task in summary.tasks:
         evaluated, _ = selection.choice(row, task)
         if evaluated:
             data_path = task.dataset or precedence.base_text(
-                "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary, setups,
-                lambda s: s.data_path, warnings,
+                "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary,
+                _shared_training_data(summary, trained), warnings,
             ).value
             _add_cell(inputs, run, task, None, model_path.value, data_path)
     return run
+
+
+def _shared_training_data(summary: Summary, trained: list[_Trained]) -> precedence.Sourced | None:
+    if summary.dataset_path is not None:  # the summary's wins: no setup file need be read
+        return None
+    return precedence.shared([t.training_data() for t in trained])
 
 
 def _model_path(summary: Summary, model: str) -> str | None:
@@ -376,7 +385,7 @@ def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model
         failed_mark=protocol.failed_mark(run.dir, name),
         job_record=protocol.job_record(run.dir, name),
         metadata={
-            "experiment": inputs.summary.name,
+            "experiment": inputs.experiment_label,
             "run": run.name,
             "task": task.name,
             "epoch": protocol.BASE_EPOCH if epoch is None else epoch,
@@ -391,6 +400,12 @@ def _resolve(experiment_dir: Path, path: str) -> str:
     """Paths in the summary are relative to the experiment; the scripts run elsewhere."""
     path = os.path.expanduser(path)
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(experiment_dir, path))
+
+
+def _user() -> str:
+    """Whom `$USER` in the setup files' paths stands for: whoever renders (setup_finetune.py
+    expands it for whoever runs it, the same person on the same cluster)."""
+    return os.environ.get("USER") or getpass.getuser()
 
 
 def _run_dir(run: RunRow) -> str:

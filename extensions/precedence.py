@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+from . import finetune
 from .errors import InputError
 from .finetune import FinetuneSetup
+from .finetune_config import FinetuneConfig
 from .notes import Warnings
 from .resources import time_limit
 from .site import Site
@@ -33,10 +35,32 @@ def common(setups: dict[str, FinetuneSetup], get) -> object:
 
 
 def prompt(setup: FinetuneSetup, summary: Summary, warnings: Warnings) -> Sourced:
+    """The run's own prompt (it formatted the training data), else the summary's, else the
+    input as it is: setup_finetune.py of November 2025 had no prompt setting and fed each
+    input to the model unchanged."""
+    if setup.prompt is None:
+        if summary.prompt is None:
+            warnings.add(
+                f"{setup.path} has no prompt and the summary no Training Prompt: setup_finetune.py "
+                "trains on each input as it is, so the evaluation's prompt is '{input}'"
+            )
+            return Sourced("{input}", setup.path)
+        warnings.add(f"{setup.path} has no prompt: evaluating with the summary's Training prompt {summary.prompt!r}")
+        return Sourced(summary.prompt, summary.path)
     return _own_or_summary("prompt", setup, setup.prompt, summary.prompt, "Prompt", warnings)
 
 
 def system_prompt(setup: FinetuneSetup, summary: Summary, warnings: Warnings) -> Sourced:
+    """The run's own, else the summary's, else setup_finetune.py's default ''."""
+    if setup.system_prompt is None:
+        if summary.system_prompt is not None:
+            warnings.add(
+                f"{setup.path} has no system_prompt: evaluating with the summary's Training system prompt "
+                f"{summary.system_prompt!r}"
+            )
+            return Sourced(summary.system_prompt, summary.path)
+        warnings.add(f"{setup.path} has no system_prompt: evaluating with setup_finetune.py's default ''")
+        return Sourced("", setup.path)
     return _own_or_summary("system_prompt", setup, setup.system_prompt, summary.system_prompt, "System prompt", warnings)
 
 
@@ -49,26 +73,118 @@ def _own_or_summary(key, setup, own, summarized, label, warnings) -> Sourced:
     return Sourced(own, setup.path)
 
 
+def run_name(setup: FinetuneSetup, config: FinetuneConfig | None, run_dir: str, warnings: Warnings) -> Sourced:
+    """The name setup_finetune.py gave the run: checkpoints are `ck-out-{name}`."""
+    if setup.run_name:
+        return Sourced(setup.run_name, setup.path)
+    if config is not None and config.run_name:
+        return Sourced(config.run_name, config.path)
+    warnings.add(
+        f"{setup.path} has no my_wandb_run_name (setup_finetune.py would draw a random name) and the run has "
+        f"no finetune.yaml yet: using the directory name {run_dir!r} for ck-out-{run_dir} and the job name"
+    )
+    return Sourced(run_dir, setup.path)
+
+
+def checkpoints(setup: FinetuneSetup, config: FinetuneConfig | None, summary: Summary, site: Site,
+                name: str, user: str, warnings: Warnings) -> Sourced:
+    """The directory that will hold the run's `epoch_N/`, as setup_finetune.py computes it.
+
+    finetune.yaml, when it exists, is what the training reads. Without it: the setup file's
+    output_dir_base, else the summary's Checkpoint directory, else claude.local.md's Outputs.
+    """
+    own = None
+    if setup.output_dir_base:
+        own = finetune.checkpoint_dir(finetune.expand_user(setup.output_dir_base, user), setup.experiment_name, name)
+    if config is not None and config.output_dir:
+        written = finetune.expand_user(config.output_dir, user)
+        if own is not None and finetune.single_slashes(own) != finetune.single_slashes(written):
+            warnings.add(
+                f"{setup.path} puts the checkpoints in {own}, but {config.path.name} (what the training reads) "
+                f"says {written}: using {written}"
+            )
+        return Sourced(written, config.path)
+    if own is not None:
+        return Sourced(own, setup.path)
+    for base, source, where in (
+        (summary.checkpoint_dir, summary.path, "Configuration → Output → Checkpoint directory"),
+        (site.outputs_dir, site.path, "Common Paths → Outputs"),
+    ):
+        if base:
+            directory = finetune.checkpoint_dir(finetune.expand_user(base, user), setup.experiment_name, name)
+            warnings.add(f"{setup.path} has no output_dir_base: checkpoints looked for in {directory} ({where} of {Path(source).name})")
+            return Sourced(directory, source)
+    raise InputError(
+        setup.path,
+        "no output_dir_base, and neither experiment_summary.md (Configuration → Output → Checkpoint directory) "
+        "nor claude.local.md (Common Paths → Outputs) says where checkpoints go",
+        "add `output_dir_base: /path/to/ck-outputs/` to this file, as the run was trained",
+    )
+
+
+def epochs(setup: FinetuneSetup, config: FinetuneConfig | None, summary: Summary, warnings: Warnings) -> Sourced:
+    """How many epochs the run trains: finetune.yaml's, else the setup file's, else the tool's 1."""
+    if config is not None and config.epochs:
+        if setup.epochs and setup.epochs != config.epochs:
+            warnings.add(f"{setup.path} says epochs: {setup.epochs}, but {config.path.name} says {config.epochs}: using {config.epochs}")
+        return Sourced(config.epochs, config.path)
+    if setup.epochs:
+        return Sourced(setup.epochs, setup.path)
+    said = f" (the summary says {summary.epochs})" if summary.epochs and summary.epochs != 1 else ""
+    warnings.add(f"{setup.path} has no epochs: setup_finetune.py trains 1 epoch{said}")
+    return Sourced(1, setup.path)
+
+
+def saving(setup: FinetuneSetup, config: FinetuneConfig | None) -> Sourced:
+    """What decides which `epoch_N/` exist: finetune.yaml when it says, else the setup file."""
+    if config is not None and (config.epochs_to_save is not None or config.save_last_epoch_only is not None):
+        return Sourced(config, config.path)
+    return Sourced(setup, setup.path)
+
+
+def training_data(setup: FinetuneSetup, config: FinetuneConfig | None, summary: Summary, user: str,
+                  warnings: Warnings) -> Sourced:
+    """The run's training data, the evaluation's default dataset."""
+    own = finetune.data_path(setup, user)
+    if own is not None:
+        return Sourced(own, setup.path)
+    if config is not None and config.dataset_path:
+        return Sourced(finetune.expand_user(config.dataset_path, user), config.path)
+    if summary.dataset_path:
+        warnings.add(
+            f"{setup.path} has no input_dir_base or dataset_label: evaluating on the summary's Dataset Path "
+            f"{summary.dataset_path}"
+        )
+        return Sourced(summary.dataset_path, summary.path)
+    raise InputError(
+        setup.path,
+        "no input_dir_base or dataset_label, and the summary has no Resources → Dataset → Path",
+        "add input_dir_base, dataset_label and dataset_ext to this file, as the run was trained",
+    )
+
+
+def finetune_job(job_name: str | None, name: Sourced) -> str:
+    """The job name finetune.slurm gives the training: its own line, else setup_finetune.py's
+    (my_wandb_run_name)."""
+    return job_name or str(name.value)
+
+
 def account(setup: FinetuneSetup | None, site: Site, setups: dict[str, FinetuneSetup]) -> Sourced:
     """The setup file's, else claude.local.md's; a base run: the one all fine-tuned runs share."""
-    if setup is not None and setup.account:
-        return Sourced(setup.account, setup.path)
-    if site.account:
-        return Sourced(site.account, site.path)
-    if setup is None:
-        shared = common(setups, lambda s: s.account)
-        if shared:
-            return Sourced(shared, next(iter(setups.values())).path)
-    return Sourced(None, None)
+    return _own_site_or_shared("account", setup, site, setups)
 
 
 def conda_env(setup: FinetuneSetup | None, site: Site, setups: dict[str, FinetuneSetup]) -> Sourced:
-    if setup is not None and setup.conda_env:
-        return Sourced(setup.conda_env, setup.path)
-    if site.conda_env:
-        return Sourced(site.conda_env, site.path)
+    return _own_site_or_shared("conda_env", setup, site, setups)
+
+
+def _own_site_or_shared(key: str, setup: FinetuneSetup | None, site: Site, setups: dict[str, FinetuneSetup]) -> Sourced:
+    if setup is not None and getattr(setup, key):
+        return Sourced(getattr(setup, key), setup.path)
+    if getattr(site, key):
+        return Sourced(getattr(site, key), site.path)
     if setup is None:
-        shared = common(setups, lambda s: s.conda_env)
+        shared = common(setups, lambda s: getattr(s, key))
         if shared:
             return Sourced(shared, next(iter(setups.values())).path)
     return Sourced(None, None)
@@ -99,6 +215,9 @@ def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summar
         "account": account(setup, site, setups),
         "partition": Sourced(site.partition, site.path),
         "constraint": Sourced(resources["constraint"], tier),
+        "qos": Sourced(site.qos, site.path),
+        # Last, so that the user's own words win over the template's.
+        **{option: Sourced(value, site.path) for option, value in site.extra_sbatch},
     }
 
 
@@ -116,31 +235,37 @@ def base_model_path(run_name: str, model: str, summary: Summary, find) -> Source
     return Sourced(path, summary.path)
 
 
+def shared(values: list[Sourced]) -> Sourced | None:
+    """The value every fine-tuned run was resolved to, when they all agree, or None."""
+    distinct = {value.value for value in values}
+    return values[0] if len(distinct) == 1 else None
+
+
 def base_text(what: str, run_name: str, summarized: str | None, where: str, summary: Summary,
-              setups: dict[str, FinetuneSetup], get, warnings: Warnings) -> Sourced:
-    """A base run's prompt or data path: the summary's, else the one every fine-tuned run shares."""
+              fine_tuned: Sourced | None, warnings: Warnings) -> Sourced:
+    """A base run's prompt or data path: the summary's, else the one every fine-tuned run
+    is evaluated with (the same inputs make the control a fair comparison)."""
     if summarized is not None:
         return Sourced(summarized, summary.path)
-    shared = common(setups, get)
-    if shared is None:
+    if fine_tuned is None:
         raise InputError(
             summary.path,
-            f"base run {run_name} needs a {what} and the summary has no {where}",
+            f"base run {run_name} needs a {what}: the summary has no {where} and the fine-tuned runs "
+            f"do not share one",
             f"add {where} to experiment_summary.md",
         )
-    warnings.add(f"the summary has no {where}: base runs use the fine-tuned runs' {what} {shared!r}")
-    return Sourced(shared, next(iter(setups.values())).path)
+    warnings.add(f"the summary has no {where}: base runs use the fine-tuned runs' {what} {fine_tuned.value!r}")
+    return fine_tuned
 
 
-def base_system_prompt(summary: Summary, setups: dict[str, FinetuneSetup], warnings: Warnings) -> Sourced:
-    for value, label in ((summary.system_prompt, "Training"), (summary.eval_system_prompt, "Evaluation")):
+def base_system_prompt(summary: Summary, fine_tuned: Sourced | None, warnings: Warnings) -> Sourced:
+    for value in (summary.system_prompt, summary.eval_system_prompt):
         if value is not None:
             return Sourced(value, summary.path)
-    shared = common(setups, lambda s: s.system_prompt)
-    if shared is not None:
-        warnings.add(f"the summary has no System prompt: base runs use the fine-tuned runs' {shared!r}")
-        return Sourced(shared, next(iter(setups.values())).path)
-    warnings.add("the summary has no System prompt and the runs disagree: base runs use an empty one")
+    if fine_tuned is not None:
+        warnings.add(f"the summary has no System prompt: base runs use the fine-tuned runs' {fine_tuned.value!r}")
+        return fine_tuned
+    warnings.add("the summary has no System prompt and the fine-tuned runs disagree: base runs use an empty one")
     return Sourced("", summary.path)
 
 

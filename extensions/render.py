@@ -5,11 +5,13 @@ They format what the plan holds and compute nothing new.
 
 from __future__ import annotations
 
+import inspect
 import json
 import shlex
 
 import yaml
 
+from . import protocol
 from .plan import CONDA_PLACEHOLDER
 from .protocol import log_file_pattern
 from .sbatch import header_lines as sbatch_header
@@ -18,6 +20,33 @@ from .sbatch import header_lines as sbatch_header
 def shell_quote(value: object) -> str:
     """One bash word that stands for exactly `value`."""
     return shlex.quote(str(value))
+
+
+def comment(value: object) -> str:
+    """`value` as text that cannot leave the line it is written on: for a `#` comment in a
+    rendered script, and for what Copier prints to a terminal.
+
+    bash ends a comment at a newline, and a value read from the input files can hold one
+    (a directory name does). Every character that is not printable (line breaks, NEL, LS,
+    PS, tabs, terminal escape sequences, bidi controls) is written as its Python escape
+    (`\\n`, `\\x1b`, `\\u2028`): the text stays readable and stays one line of inert text.
+    """
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value))
+
+
+def python_json(value: object) -> str:
+    """A Python string literal of `value` as JSON: `json.loads(literal)` gives `value` back.
+
+    repr() escapes quotes, backslashes and every non-printable character (line separators
+    included), so no string in the plan can end the literal or the line it is on.
+    """
+    return repr(json.dumps(value, ensure_ascii=False))
+
+
+def protocol_source(name: str) -> str:
+    """The source of one function of protocol.py, for a rendered script that runs without
+    this package: the log naming rule then still has a single definition."""
+    return inspect.getsource(getattr(protocol, name)).rstrip("\n")
 
 
 def task_config(cell: dict, run: dict) -> str:
@@ -49,8 +78,8 @@ def double_quoted(value: str) -> str:
     return text.rstrip("\n")
 
 
-def metadata_options(metadata: dict) -> list[str]:
-    """`--metadata key=value` options that give inspect the cell's metadata, one bash word each.
+def metadata_options(metadata: dict) -> str:
+    """The `--metadata key=value` lines of an `inspect eval` command, each value one bash word.
 
     inspect parses each value with `yaml.safe_load`, then splits a resulting string on every
     comma (inspect-ai 0.3.285, UKGovernmentBEIS/inspect_ai issue 5269). Quoting a string keeps
@@ -60,8 +89,8 @@ def metadata_options(metadata: dict) -> list[str]:
     options = []
     for key, value in metadata.items():
         text = double_quoted(value) if isinstance(value, str) else json.dumps(value)
-        options.append(shell_quote(f"{key}={text}"))
-    return options
+        options.append(f"\n  --metadata {shell_quote(f'{key}={text}')} \\")
+    return "".join(options)
 
 
 def with_conda_env(env_setup: str, conda_env: str | None) -> str:
@@ -69,36 +98,6 @@ def with_conda_env(env_setup: str, conda_env: str | None) -> str:
     if CONDA_PLACEHOLDER in env_setup and conda_env:
         env_setup = env_setup.replace(CONDA_PLACEHOLDER, shell_quote(conda_env))
     return env_setup.strip("\n")
-
-
-def plan_table(plan: dict) -> str:
-    """The plan as a text table: one line per run and task, with its epochs and resources."""
-    rows = [("run", "task", "epochs", "resources")]
-    for run in plan["runs"]:
-        resources = run["resources"]
-        described = (
-            f"{resources['tier']}: {resources['mem']}, {resources['gpus']} GPU, "
-            f"{resources['cpus']} CPUs, {resources['time']}"
-            + (f", {resources['constraint']}" if resources["constraint"] else "")
-        )
-        epochs: dict[str, list[str]] = {}
-        for cell in run["cells"]:
-            epochs.setdefault(cell["task"], []).append("base" if cell["epoch"] is None else str(cell["epoch"]))
-        rows.extend((run["dir"], task, ",".join(chosen), described) for task, chosen in epochs.items())
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    table = [
-        "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3] for row in rows
-    ]
-    return "\n".join([*table, "", "decoding: " + describe_decoding(plan["decoding"])])
-
-
-def describe_decoding(decoding: dict) -> str:
-    described = (
-        f"sampling at temperature {decoding['temperature']:g}" if decoding["do_sample"] else "greedy (do_sample=false)"
-    )
-    if decoding["max_tokens"]:
-        described += f", at most {decoding['max_tokens']} tokens"
-    return described
 
 
 class _AnswersDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):

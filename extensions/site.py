@@ -1,12 +1,25 @@
-"""Parser of claude.local.md: the user's site settings (account, conda env, modules)."""
+"""Parser of claude.local.md: the user's site settings (account, conda env, modules, paths).
+
+The file is cruijff_kit's per-user settings file (claude.local.md.template, and the Della
+reference copy): `## SLURM Defaults`, `## Module System`, `## HPC Environment` and
+`## Common Paths` → `### Working Directories` are read. Template placeholders such as
+`<your_slurm_account>` mean "not filled in": warned about and ignored. Account, partition
+and constraint are checked where every `#SBATCH` value is (extensions/sbatch.py), which
+names this file as their source.
+"""
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .markdown import Document, read_source
-from .values import path_value
+from .errors import InputError
+from .markdown import Document, Section, inline_text
+from .notes import Warnings
+from .source import read_source
+from .values import is_placeholder, path_value
 
 SITE_FILE = "claude.local.md"
 
@@ -16,7 +29,14 @@ class Site:
     path: Path | None
     account: str | None = None
     partition: str | None = None
+    constraint: str | None = None
+    qos: str | None = None
+    extra_sbatch: tuple[tuple[str, str], ...] = ()  # SLURM Defaults → Extra sbatch options
     conda_env: str | None = None
+    max_jobs: int | None = None  # SLURM Defaults → Max jobs: jobs queued at once
+    username: str | None = None  # HPC Environment → Username
+    outputs_dir: str | None = None  # Working Directories → Outputs: checkpoints' last fallback
+    experiments_dir: str | None = None  # Working Directories → Experiments
     module_lines: tuple[str, ...] = ()
 
 
@@ -29,19 +49,35 @@ def find_site_file(experiment_dir: Path) -> Path | None:
     return None
 
 
-def read_site(path: Path | None) -> Site:
+def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
+    """The site settings; `warnings` collects the placeholders found (a throwaway collector
+    when the caller only needs the module lines)."""
     if path is None:
         return Site(None)
+    warnings = warnings if warnings is not None else Warnings()
     doc = Document(read_source(path))
     defaults = doc.find("slurm defaults")
     modules = doc.find("module system", "modules")
+    paths = doc.find("common paths")
+    # `### Working Directories` (the Della reference), `### Experiments & Outputs` (the
+    # October 2025 template): whichever sub-section of Common Paths has the bullet.
+    directories = [paths.find("working directories"), *paths.subsections(), paths] if paths else []
 
-    def setting(*labels: str) -> str | None:
-        bullet = defaults.bullet(*labels) if defaults else None
+    def setting(sections: list[Section | None], where: str, *labels: str) -> str | None:
+        """The value of the first bullet with one of `labels` in `sections`, or None."""
+        bullet = next((b for b in (s.bullet(*labels) for s in sections if s) if b), None)
         value = path_value(bullet.value) if bullet else ""
-        # "(leave empty)", "(none)": a placeholder, not a value.
-        return None if not value or value.startswith("(") else value
+        # "(leave empty)", "(none)": left empty on purpose.
+        if not value or value.startswith("("):
+            return None
+        if is_placeholder(value):
+            warnings.add(f"{path}: {where} → {bullet.label} is {value!r}, a placeholder not filled in: ignored")
+            return None
+        return value
 
+    account = setting([defaults], "SLURM Defaults", "account")
+    partition = setting([defaults], "SLURM Defaults", "partition")
+    constraint = setting([defaults], "SLURM Defaults", "constraint")
     blocks = modules.code_blocks() if modules else []
     lines = tuple(
         line.rstrip()
@@ -50,8 +86,70 @@ def read_site(path: Path | None) -> Site:
     )
     return Site(
         path=path,
-        account=setting("account"),
-        partition=setting("partition"),
-        conda_env=setting("default conda environment", "conda environment", "conda env"),
+        account=account,
+        partition=partition,
+        constraint=constraint,
+        qos=setting([defaults], "SLURM Defaults", "qos", "quality of service"),
+        extra_sbatch=_extra_sbatch(path, defaults),
+        conda_env=setting([defaults], "SLURM Defaults", "default conda environment", "conda environment", "conda env"),
+        max_jobs=_max_jobs(path, defaults),
+        username=setting([doc.find("hpc environment")], "HPC Environment", "username", "user"),
+        outputs_dir=setting(directories, "Common Paths", "outputs", "output base directory", "outputs directory"),
+        experiments_dir=setting(directories, "Common Paths", "experiments", "experiments directory"),
         module_lines=lines,
     )
+
+
+def _extra_sbatch(path: Path, defaults: Section | None) -> tuple[tuple[str, str], ...]:
+    """`- **Extra sbatch options**: `--mail-type=END,FAIL --mail-user=me@x.edu``: any option
+    the template has no setting for, as sbatch's own `--option=value` words."""
+    bullet = defaults.bullet("extra sbatch options", "sbatch options") if defaults else None
+    if bullet is None:
+        return ()
+    text = _code_span_or_text(bullet.value)
+    options = []
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise InputError(path, f"SLURM Defaults → Extra sbatch options {text!r}: {error}", "close the quote") from None
+    for word in words:
+        option, equals, value = word.partition("=")
+        if not option.startswith("--") or not equals or not value:
+            raise InputError(
+                path,
+                f"SLURM Defaults → Extra sbatch options: {word!r} is not of the form --option=value",
+                "write each option as sbatch's long form, e.g. `--mail-type=END,FAIL --qos=short`",
+            )
+        if option in ("--job-name", "--output"):
+            raise InputError(
+                path,
+                f"SLURM Defaults → Extra sbatch options: {option} is set per script by the template "
+                "(each cell's job name and its slurm-%j.out)",
+                f"leave {option} out",
+            )
+        options.append((option[2:], value))
+    return tuple(options)
+
+
+def _code_span_or_text(raw: str) -> str:
+    raw = raw.strip()
+    if raw.startswith("`") and raw.count("`") >= 2:
+        return raw.split("`")[1]
+    return raw
+
+
+def _max_jobs(path: Path, defaults: Section | None) -> int | None:
+    bullet = defaults.bullet("max jobs", "max queued jobs", "maximum jobs") if defaults else None
+    if bullet is None:
+        return None
+    value = inline_text(bullet.value)
+    if not value or value.startswith("("):
+        return None
+    match = re.fullmatch(r"(\d+)\b.*", value)
+    if not match or int(match.group(1)) < 1:
+        raise InputError(
+            path,
+            f"SLURM Defaults → max jobs {value!r} is not a positive whole number",
+            "write how many jobs the cluster lets you queue at once, e.g. `- **Max jobs**: 25`",
+        )
+    return int(match.group(1))

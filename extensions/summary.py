@@ -1,24 +1,47 @@
-"""Parser of experiment_summary.md: the experiment's plan as a person wrote it."""
+"""Parser of experiment_summary.md: the experiment's plan as a person wrote it.
+
+cruijff_kit's design-experiment skill wrote two layouts (docs/INPUTS.md shows both): the
+November 2025 one, with `### Training`/`### Evaluation`/`### Output` under Configuration,
+and the October 2025 one, with an `Experiment:` title, a `Models Used` list, check marks
+after paths, `Epochs to evaluate` under the Evaluation Plan, a Configuration without
+sub-sections, a "Per evaluation" time and a `## Status` section. Every value is looked for
+where either layout puts it; the Evaluation Plan (text, bullet and matrix) is interpreted
+here, so the plan receives runs, tasks and epochs, not prose.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .epochs import MAX_EPOCHS, EpochChoice, EpochSyntaxError, MatrixCell, read_epoch_value, read_epochs, read_matrix_cell
 from .errors import InputError
-from .markdown import Document, Section, Table, normalize, read_source
-from .values import ValueSyntaxError, path_value, text_value
+from .markdown import Bullet, Document, Section, Table, inline_text, normalize, split_label
+from .names import check_name
+from .notes import Warnings
+from .source import read_source
+from .values import ValueSyntaxError, is_placeholder, path_value, text_value
 
 FINE_TUNED = "fine-tuned"
 BASE = "base"
-# "Fine-tuned", "fine tuned (LoRA)", "Finetune"; "Control", "Base", "base model (control)".
-_FINE_TUNED_TYPE = re.compile(r"\bfine[\s-]?tun")
-_BASE_TYPE = re.compile(r"\b(control|base)\b")
+NOVEMBER = "november"
+OCTOBER = "october"
+REFERENCE = "docs/INPUTS.md"
+# A per-eval estimate above two weeks is a typo (9,999,999 hours once became a 20-million-hour
+# `--time`); the limit is here.
+MAX_PER_EVAL_MINUTES = 14 * 24 * 60
+
+# Type column: "Fine-tuned", "fine tuned (LoRA)", "Finetune"; "Control", "Base",
+# "Base (not fine-tuned)", "base model (control)", "Not fine-tuned".
+_FINE_TUNED_TYPE = re.compile(r"\bfine[\s-]?tun|\bfinetun")
+_NOT_FINE_TUNED = re.compile(r"\b(?:not|no|non|without|un)[\s-]*(?:fine[\s-]?tun|finetun)\w*|\buntuned\b")
+_BASE_TYPE = re.compile(r"\b(control|base|baseline)\b")
 # A Dataset cell that means "the training dataset".
 _SAME_DATASET = re.compile(r"^(|-|same|same as training|training|train|default)$")
-_NOT_FACTORS = {"est. time", "est time", "estimated time", "time", "notes", "note", "comments", "status", "job id"}
 _DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".tsv")
+# Matrix and All Runs columns that carry remarks, not tasks or factors.
+_REMARK_COLUMNS = ("notes", "note", "comments", "comment", "remarks", "remark", "description")
 
 
 @dataclass(frozen=True)
@@ -26,7 +49,7 @@ class RunRow:
     name: str
     model: str
     kind: str  # FINE_TUNED or BASE
-    factors: dict[str, str]  # the columns between Model and Type: what the sweep varies
+    factors: dict[str, str] = field(default_factory=dict)  # All Runs columns between Model and Type
 
 
 @dataclass(frozen=True)
@@ -39,231 +62,496 @@ class TaskRow:
 @dataclass(frozen=True)
 class Summary:
     path: Path
-    name: str
+    layout: str  # NOVEMBER or OCTOBER
+    title: str | None  # the `# ` heading without an `Experiment:` prefix; None without one
     runs: list[RunRow]
-    factors: list[str]  # All Runs' column titles between Model and Type, as written
+    factors: list[str]  # column names, in order
     models: dict[str, str]  # normalized model name -> path
+    models_dir: str | None  # October's Models → Location
     dataset_path: str | None
     tasks: list[TaskRow]
-    plan_text: str
-    matrix: Table | None
-    epochs: int | None
+    plan_text: str  # the Evaluation Plan's prose
+    plan_epochs: EpochChoice | None  # from the text, or October's "Epochs to evaluate"
+    text_tasks: tuple[str, ...]  # tasks the text names; every task when it names none
+    matrix: dict[str, dict[str, MatrixCell]] | None  # run -> task -> cell, as listed
+    epochs: int | None  # training epochs
     prompt: str | None
     system_prompt: str | None
     eval_system_prompt: str | None
-    per_eval_minutes: float | None
-    temperature: float | None  # Configuration → Evaluation
+    temperature: float | None
     max_tokens: int | None
+    checkpoint_dir: str | None  # Configuration → Output → Checkpoint directory
+    per_eval_minutes: float | None
 
 
-def read_summary(path: Path) -> Summary:
+def read_summary(path: Path, warnings: Warnings) -> Summary:
     if not path.is_file():
         raise InputError(
             path,
             "experiment_summary.md not found",
             "run copier in the experiment directory that holds experiment_summary.md",
         )
-    doc = Document(read_source(path))
-    resources = doc.find("resources") or doc
-    training = _sub(doc, "configuration", "training")
-    plan_section = doc.find("evaluation plan")
-    matrix_section = plan_section.find("evaluation matrix") if plan_section else None
-    runs, factors = _runs(path, doc)
-    return Summary(
-        path=path,
-        name=doc.title_line() or path.parent.name,
-        runs=runs,
-        factors=factors,
-        models=_models(path, resources.find("models")),
-        dataset_path=_bullet_path(resources.find("dataset"), "path"),
-        tasks=_tasks(path, resources.find("evaluation tasks") or doc.find("evaluation tasks")),
-        plan_text=plan_section.text() if plan_section else "",
-        matrix=_first_table(matrix_section),
-        epochs=_leading_int(training.bullet("epochs") if training else None),
-        prompt=_quoted(path, training, "prompt", "training prompt"),
-        system_prompt=_quoted(path, training, "system prompt"),
-        eval_system_prompt=_quoted(path, _sub(doc, "configuration", "evaluation"), "system prompt"),
-        per_eval_minutes=_per_eval_minutes(_sub(doc, "compute estimates", "evaluation")),
-        temperature=_number(path, _sub(doc, "configuration", "evaluation"), "temperature"),
-        max_tokens=_leading_int(_sub(doc, "configuration", "evaluation").bullet("max tokens", "max_tokens")
-                                if _sub(doc, "configuration", "evaluation") else None),
-    )
+    return _Reader(path, Document(read_source(path)), warnings).summary()
 
 
-def _sub(doc: Document, section: str, subsection: str) -> Section | None:
-    parent = doc.find(section)
-    return parent.find(subsection) if parent else None
+class _Reader:
+    def __init__(self, path: Path, doc: Document, warnings: Warnings) -> None:
+        self.path = path
+        self.doc = doc
+        self.warnings = warnings
+        self.october: list[str] = []  # the October layout's marks found, for `layout`
+        self.resources = doc.find("resources") or doc
+        self.config = doc.find("configuration")
+        self.plan = doc.find("evaluation plan")
+        self.plan_config = self.plan.find("configuration") if self.plan else None
 
-
-def _first_table(section: Section | None) -> Table | None:
-    tables = section.tables() if section else []
-    return tables[0] if tables else None
-
-
-def _required_table(path: Path, section: Section | None, title: str, columns: dict) -> tuple:
-    """The section's table and the index of each needed column, or an error saying which."""
-    table = _first_table(section)
-    if table is None:
-        raise InputError(
-            path,
-            f"no '{title}' table",
-            f"add a '## {title}' section with a Markdown table (see INPUTS.md)",
+    def summary(self) -> Summary:
+        runs, factors = self._runs()
+        tasks = self._tasks()
+        models, models_dir = self._models()
+        training = self._sub(self.config, "training")
+        evaluation = self._sub(self.config, "evaluation")
+        output = self._sub(self.config, "output")
+        plan_text, plan_epochs, text_tasks, matrix = self._evaluation_plan(runs, tasks)
+        values = dict(
+            path=self.path,
+            title=self._title(),
+            runs=runs,
+            factors=factors,
+            models=models,
+            models_dir=models_dir,
+            dataset_path=self._path_bullet(
+                "Resources → Dataset", [self.resources.find("dataset", "datasets")], "path", "location", "file"
+            ),
+            tasks=tasks,
+            plan_text=plan_text,
+            plan_epochs=plan_epochs,
+            text_tasks=text_tasks,
+            matrix=matrix,
+            epochs=self._epochs([training, self.config]),
+            prompt=self._quoted([training, self.config], "prompt", "training prompt", "prompt template"),
+            system_prompt=self._quoted([training, self.config], "system prompt", "training system prompt"),
+            eval_system_prompt=self._quoted([evaluation, self.plan_config], "system prompt", "evaluation system prompt"),
+            temperature=self._temperature([evaluation, self.plan_config, self.config]),
+            max_tokens=self._max_tokens([evaluation, self.plan_config, self.config]),
+            checkpoint_dir=self._path_bullet(
+                "Configuration → Output", [output, self.config],
+                "checkpoint directory", "checkpoints directory", "checkpoint dir", "output directory", "output dir",
+            ),
+            per_eval_minutes=self._per_eval_minutes(),
         )
-    indexes = []
-    for name, aliases in columns.items():
-        index = table.column(*aliases)
-        if index is None:
-            raise InputError(
-                path,
-                f"the '{title}' table has no '{name}' column (its columns: {', '.join(table.header)})",
-                f"add a '{name}' column to the '{title}' table",
+        # Read last: the October marks are noted while the values are read.
+        layout = OCTOBER if self.october or self.doc.find("status") else NOVEMBER
+        return Summary(layout=layout, **values)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _sub(section: Section | None, title: str) -> Section | None:
+        return section.find(title) if section else None
+
+    @staticmethod
+    def _bullet(sections: list[Section | None], *labels: str) -> Bullet | None:
+        """The first bullet with one of `labels`, in the first of `sections` that has one."""
+        for section in sections:
+            bullet = section.bullet(*labels) if section else None
+            if bullet is not None:
+                return bullet
+        return None
+
+    def _error(self, problem: str, fix: str) -> InputError:
+        return InputError(self.path, problem, fix)
+
+    def _title(self) -> str | None:
+        title = self.doc.title_line()
+        stripped = re.sub(r"^experiment\s*:\s*", "", title, flags=re.IGNORECASE)
+        if stripped != title:
+            self.october.append("title")
+        return stripped.strip() or None
+
+    # -- All Runs ----------------------------------------------------------------------------
+
+    def _runs(self) -> tuple[list[RunRow], list[str]]:
+        """Every row of every table under every `## All Runs`: runs split over two tables, or
+        a second All Runs section, are all read."""
+        tables = [table for section in self.doc.find_all("all runs") for table in section.tables()]
+        if not tables:
+            raise self._error("no 'All Runs' table", f"add a '## All Runs' section with a Markdown table (see {REFERENCE})")
+        factors: list[str] = []
+        rows: list[tuple[str, str, str, dict[str, str]]] = []
+        for table in tables:
+            name_at, model_at, type_at = self._columns(table, "All Runs", {
+                "Run Name": ("run name", "run", "name"),
+                "Model": ("model", "base model"),
+                "Type": ("type", "run type"),
+            })
+            low, high = sorted((model_at, type_at))
+            own = [i for i in range(low + 1, high) if i != name_at and table.header[i] not in _REMARK_COLUMNS]
+            factors.extend(table.raw_header[i] for i in own if table.raw_header[i] not in factors)
+            for row in table.rows:
+                values = {table.raw_header[i]: _cell(row, i) for i in own}
+                rows.append((_cell(row, name_at), _cell(row, model_at), _cell(row, type_at), values))
+        if not rows:
+            raise self._error("the All Runs table has no rows", "list every run in All Runs")
+        runs = []
+        seen = set()
+        for name, model, kind, values in rows:
+            check_name(self.path, "run", name)
+            if name in seen:
+                raise self._error(f"run {name!r} is listed twice in All Runs", "give each run its own name, in one row")
+            seen.add(name)
+            runs.append(RunRow(name, model, self._kind(name, kind), {f: values.get(f, "") for f in factors}))
+        return runs, factors
+
+    def _columns(self, table: Table, title: str, columns: dict) -> list[int]:
+        """The index of each needed column, or an error saying which is missing."""
+        indexes = []
+        for name, aliases in columns.items():
+            index = table.column(*aliases)
+            if index is None:
+                raise self._error(
+                    f"the '{title}' table has no '{name}' column (its columns: {', '.join(table.raw_header)})",
+                    f"add a '{name}' column to the '{title}' table",
+                )
+            indexes.append(index)
+        return indexes
+
+    def _kind(self, run: str, written: str) -> str:
+        text = written.lower()
+        # A remark in parentheses ("Base (not fine-tuned)", "Fine-tuned (LoRA)") explains
+        # the word before it; the word decides.
+        main = re.sub(r"\([^)]*\)", " ", text).strip() or text
+        negated = bool(_NOT_FINE_TUNED.search(main))
+        fine_tuned = bool(_FINE_TUNED_TYPE.search(_NOT_FINE_TUNED.sub(" ", main)))
+        base = bool(_BASE_TYPE.search(main)) or negated
+        if fine_tuned != base:
+            return FINE_TUNED if fine_tuned else BASE
+        raise self._error(
+            f"run '{run}' has Type '{written}' in All Runs, which says "
+            + ("both fine-tuned and base" if fine_tuned else "neither Fine-tuned nor Control/Base"),
+            "write Fine-tuned for a run that is trained, or Base (or Control) for a model "
+            "evaluated without fine-tuning, in its Type column",
+        )
+
+    # -- Resources ---------------------------------------------------------------------------
+
+    def _models(self) -> tuple[dict[str, str], str | None]:
+        section = self.resources.find("models", "model")
+        if section is None:
+            return {}, None
+        models: dict[str, str] = {}
+        models_dir = None
+        entries: list[Bullet] = []
+        for bullet in section.bullets():
+            if bullet.label in ("location", "models directory", "models dir", "directory"):
+                models_dir = path_value(bullet.value) or None
+                self.october.append("models location")
+            elif bullet.label in ("models used", "models", "available models"):
+                self.october.append("models used")
+                entries.extend(bullet.children)
+            else:
+                entries.append(bullet)
+        if models_dir and is_placeholder(models_dir):
+            self.warnings.add(f"{self.path}: Resources → Models → Location {models_dir!r} is a placeholder: ignored")
+            models_dir = None
+        for entry in entries:
+            name = _model_name(entry)
+            if not name:
+                continue
+            where = entry.value if entry.value else (_child(entry, "path", "location") or Bullet("")).value
+            model_path = path_value(where) if where else ""
+            if model_path and is_placeholder(model_path):
+                self.warnings.add(f"{self.path}: Resources → Models → {name}: {model_path!r} is a placeholder: ignored")
+                continue
+            if not model_path and models_dir:
+                model_path = f"{models_dir.rstrip('/')}/{name}"
+                self.warnings.add(
+                    f"{self.path}: Resources → Models lists {name} without a path: "
+                    f"taking {model_path} (Location + name)"
+                )
+            if model_path:
+                models[normalize(name)] = model_path
+        return models, models_dir
+
+    def _path_bullet(self, where: str, sections: list[Section | None], *labels: str) -> str | None:
+        bullet = self._bullet(sections, *labels)
+        value = path_value(bullet.value) if bullet else ""
+        if value and is_placeholder(value):
+            self.warnings.add(f"{self.path}: {where} → {bullet.label}: {value!r} is a placeholder: ignored")
+            return None
+        return value or None
+
+    def _tasks(self) -> list[TaskRow]:
+        sections = self.resources.find_all("evaluation tasks") or self.doc.find_all("evaluation tasks")
+        tables = [table for section in sections for table in section.tables()]
+        if not tables:
+            raise self._error(
+                "no 'Evaluation Tasks' table",
+                f"add a '### Evaluation Tasks' section with a Markdown table (see {REFERENCE})",
             )
-        indexes.append(index)
-    return table, indexes
+        tasks = []
+        for table in tables:
+            name_at, script_at = self._columns(table, "Evaluation Tasks", {
+                "Task Name": ("task name", "task", "name"),
+                "Script": ("script", "task script", "file"),
+            })
+            dataset_at = table.column("dataset", "eval dataset", "evaluation dataset")
+            for row, raw in zip(table.rows, table.raw_rows):
+                name = _cell(row, name_at)
+                # Paths are read from the source: "`cap_task.py` ✓" is the path and a mark.
+                script = path_value(_cell(raw, script_at))
+                if not script:
+                    raise self._error(
+                        f"task '{name}' has no script path in Evaluation Tasks",
+                        "write the inspect task file (a .py path) in its Script column",
+                    )
+                dataset = None
+                if dataset_at is not None and _is_path(_cell(row, dataset_at)):
+                    dataset = path_value(_cell(raw, dataset_at))
+                tasks.append(TaskRow(name, script, dataset))
+        if not tasks:
+            raise self._error("the Evaluation Tasks table has no rows", "list the tasks to evaluate")
+        seen = set()
+        for task in tasks:
+            check_name(self.path, "task", task.name)
+            if task.name in seen:
+                raise self._error(f"task {task.name!r} is listed twice in Evaluation Tasks", "give each task its own name")
+            seen.add(task.name)
+        return tasks
+
+    # -- Evaluation Plan ---------------------------------------------------------------------
+
+    def _evaluation_plan(self, runs: list[RunRow], tasks: list[TaskRow]):
+        if self.plan is None:
+            return "", None, tuple(task.name for task in tasks), None
+        matrices = tuple(self.plan.find_all("evaluation matrix", "matrix"))
+        # Status tables record progress; the Configuration bullets are read as values.
+        kept_apart = tuple(self.plan.find_all("status", "configuration"))
+        for table in self.plan.tables(leave_out=matrices + kept_apart):
+            if table.column("run name", "run") is not None:
+                self.warnings.add(
+                    f"{self.path}: a table with a Run Name column in the Evaluation Plan, outside "
+                    "'### Evaluation Matrix', is not read: put it under that heading to use it"
+                )
+        text = self.plan.text(deep=True, leave_out=kept_apart)
+        matrix = self._matrix([table for section in matrices for table in section.tables()], runs, tasks)
+        return (
+            text,
+            self._plan_epochs(text),
+            self._text_tasks(text, tasks, matrix is not None),
+            matrix,
+        )
+
+    def _plan_epochs(self, text: str) -> EpochChoice | None:
+        try:
+            from_text = read_epochs(text)
+        except EpochSyntaxError as error:
+            raise self._error(f"Evaluation Plan: {error}", "name the epochs to evaluate, e.g. 'epochs 0 and 2'") from None
+        bullet = self.plan_config.bullet("epochs to evaluate", "epochs", "which epochs") if self.plan_config else None
+        if bullet is None:
+            return from_text
+        self.october.append("epochs to evaluate")
+        value = inline_text(bullet.value)
+        try:
+            from_bullet = read_epoch_value(value)
+        except EpochSyntaxError as error:
+            raise self._error(f"Evaluation Plan → Configuration → {bullet.label}: {error}",
+                              "write all, last, or epoch numbers like 0,2") from None
+        if from_bullet is None:
+            self.warnings.add(
+                f"{self.path}: Evaluation Plan → Configuration → Epochs to evaluate {value!r} names no "
+                "epochs (all, last, or numbers like 0,2): ignored"
+            )
+            return from_text
+        if from_text is not None and from_text != from_bullet:
+            self.warnings.add(
+                f"{self.path}: the Evaluation Plan text says {from_text.describe()} but "
+                f"'Epochs to evaluate' says {from_bullet.describe()}: using {from_bullet.describe()}"
+            )
+        return from_bullet
+
+    def _text_tasks(self, text: str, tasks: list[TaskRow], has_matrix: bool) -> tuple[str, ...]:
+        named = [
+            task.name
+            for task in tasks
+            if re.search(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
+        ]
+        if not named:
+            return tuple(task.name for task in tasks)
+        left_out = [task.name for task in tasks if task.name not in named]
+        if left_out and not has_matrix:
+            self.warnings.add(
+                f"the Evaluation Plan names {', '.join(named)} but not {', '.join(left_out)}: "
+                f"{', '.join(left_out)} will not be evaluated (name it in the plan or add an Evaluation Matrix)"
+            )
+        return tuple(named)
+
+    def _matrix(self, tables: list[Table], runs: list[RunRow], tasks: list[TaskRow]):
+        """run -> task -> cell for the runs and tasks the matrix tables list, or None."""
+        if not tables:
+            return None
+        known_tasks = {normalize(task.name): task.name for task in tasks}
+        known_runs = {run.name for run in runs}
+        matrix: dict[str, dict[str, MatrixCell]] = {}
+        for table in tables:
+            run_at = table.column("run name", "run", "name")
+            if run_at is None:
+                raise self._error("the Evaluation Matrix has no 'Run Name' column", "make its first column 'Run Name'")
+            columns = {}
+            for index, header in enumerate(table.header):
+                if index == run_at or header in _REMARK_COLUMNS:
+                    continue
+                if header in known_tasks:
+                    columns[known_tasks[header]] = index
+                else:
+                    self.warnings.add(f"Evaluation Matrix column '{table.raw_header[index]}' is not a task in Evaluation Tasks: ignored")
+            for number, row in enumerate(table.rows):
+                name = _cell(row, run_at)
+                if name not in known_runs:
+                    self.warnings.add(f"Evaluation Matrix row '{name}' is not a run in All Runs: ignored")
+                    continue
+                written = table.cells_written(number)
+                missing = [task for task, index in columns.items() if index >= written]
+                if missing:
+                    raise self._error(
+                        f"the Evaluation Matrix row of {name} has {written} cells and its header "
+                        f"{len(table.header)}: there is no cell for {', '.join(missing)}",
+                        "give the row one cell per column: ✓ (with epochs, e.g. ✓ epoch 0,2) to evaluate, - not to",
+                    )
+                cells = matrix.setdefault(name, {})
+                for task, index in columns.items():
+                    if task in cells:
+                        raise self._error(f"the Evaluation Matrix gives run {name}, task {task} twice",
+                                          "keep one row per run (or one cell per run and task)")
+                    try:
+                        cells[task] = read_matrix_cell(row[index])
+                    except EpochSyntaxError as error:
+                        raise self._error(
+                            f"Evaluation Matrix, run {name}, task {task}: {error}",
+                            "write ✓ to evaluate (optionally with epochs: ✓ epoch 0,2 or ✓ all), "
+                            "or - (or ✗) not to",
+                        ) from None
+        unlisted = [run.name for run in runs if run.name not in matrix]
+        if unlisted:
+            self.warnings.add(f"runs {', '.join(unlisted)} have no Evaluation Matrix row: the plan text decides for them")
+        return matrix
+
+    # -- Configuration and Compute Estimates -------------------------------------------------
+
+    def _epochs(self, sections: list[Section | None]) -> int | None:
+        bullet = self._bullet(sections, "epochs", "training epochs", "number of epochs")
+        match = re.match(r"\s*(\d+)\b", inline_text(bullet.value)) if bullet else None
+        if not match:
+            return None
+        epochs = int(match.group(1))
+        if not 1 <= epochs <= MAX_EPOCHS:
+            raise self._error(
+                f"Configuration → Epochs is {epochs}, outside 1..{MAX_EPOCHS}",
+                f"write the number of training epochs (the limit is MAX_EPOCHS in extensions/epochs.py)",
+            )
+        return epochs
+
+    def _quoted(self, sections: list[Section | None], *labels: str) -> str | None:
+        for section in sections:
+            bullet = section.bullet(*labels) if section else None
+            if bullet is None:
+                continue
+            try:
+                return text_value(bullet.value)
+            except ValueSyntaxError as error:
+                raise self._error(
+                    f"{section.title} → {bullet.label}: {error}",
+                    'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
+                ) from None
+        return None
+
+    def _temperature(self, sections: list[Section | None]) -> float | None:
+        bullet = self._bullet(sections, "temperature")
+        if bullet is None:
+            return None
+        value = inline_text(bullet.value)
+        if re.match(r"\s*greedy\b", value, re.IGNORECASE):
+            return 0.0
+        match = re.match(r"\s*(-?\d+(?:\.\d*)?|-?\.\d+)(?![\d.])", value)
+        if not match or float(match.group(1)) < 0:
+            raise self._error(
+                f"Configuration → Evaluation → Temperature {value!r} is not a "
+                + ("number" if not match else "temperature (it is negative)"),
+                "write a number: 0 for greedy decoding, or a sampling temperature like 0.7",
+            )
+        return float(match.group(1))
+
+    def _max_tokens(self, sections: list[Section | None]) -> int | None:
+        bullet = self._bullet(sections, "max tokens", "max new tokens", "max_tokens", "maximum tokens", "max output tokens")
+        if bullet is None:
+            return None
+        value = inline_text(bullet.value)
+        match = re.match(r"\s*(\d[\d,_]*)(?![\d.])", value)
+        tokens = int(re.sub(r"[,_]", "", match.group(1))) if match else 0
+        if tokens < 1:
+            raise self._error(
+                f"Configuration → Evaluation → Max tokens {value!r} is not a positive whole number",
+                "write the most tokens a model may generate per answer, e.g. 512, or leave the bullet out",
+            )
+        return tokens
+
+    def _per_eval_minutes(self) -> float | None:
+        compute = self.doc.find("compute estimates")
+        section = compute.find("evaluation") if compute else None
+        bullet = self._bullet(
+            [section, compute],
+            "per-eval time", "per eval time", "time per eval", "per evaluation", "per-evaluation time",
+            "time per evaluation",
+        )
+        if bullet is None:
+            return None
+        if bullet.label == "per evaluation":
+            self.october.append("per evaluation")
+        value = inline_text(bullet.value)
+        match = _DURATION.search(value)
+        if not match:
+            self.warnings.add(
+                f"{self.path}: Compute Estimates → Evaluation → {bullet.label} {value!r} is not a "
+                "duration like '~20 minutes': ignored"
+            )
+            return None
+        # A range ("20-30 minutes") is budgeted by its upper end.
+        amount = float(match.group(2) or match.group(1))
+        minutes = amount * _MINUTES[match.group(3).lower()[0]]
+        if minutes > MAX_PER_EVAL_MINUTES:
+            raise self._error(
+                f"Compute Estimates → Evaluation → {bullet.label} {value!r} is more than 14 days",
+                "write the time one evaluation takes, e.g. '~20 minutes' (the limit is "
+                "MAX_PER_EVAL_MINUTES in extensions/summary.py)",
+            )
+        return minutes
+
+
+_DURATION = re.compile(
+    r"(\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*"
+    r"(d|days?|h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)\b",
+    re.IGNORECASE,
+)
+_MINUTES = {"d": 24 * 60, "h": 60, "m": 1, "s": 1 / 60}
+
+
+def _model_name(bullet: Bullet) -> str:
+    """A Models bullet's model name as written (case kept: it may become a path)."""
+    label = split_label(bullet.raw)[0]
+    return inline_text(label) if label else ""
+
+
+def _child(bullet: Bullet, *labels: str) -> Bullet | None:
+    wanted = {normalize(label) for label in labels}
+    return next((child for child in bullet.children if child.label in wanted), None)
 
 
 def _cell(row: list[str], index: int) -> str:
     return row[index].strip() if index < len(row) else ""
 
 
-def _runs(path: Path, doc: Document) -> tuple[list[RunRow], list[str]]:
-    table, (name_at, model_at, type_at) = _required_table(
-        path,
-        doc.find("all runs"),
-        "All Runs",
-        {
-            "Run Name": ("run name", "run", "name"),
-            "Model": ("model", "base model"),
-            "Type": ("type", "run type"),
-        },
-    )
-    # The sweep's factors are All Runs' other columns (LoRA rank, learning rate, …), less
-    # the ones that describe a run rather than set it.
-    factor_at = [
-        i for i, title in enumerate(table.header)
-        if i not in (name_at, model_at, type_at) and title not in _NOT_FACTORS
-    ]
-    factors = [table.raw_header[i] for i in factor_at]
-    runs = []
-    for row in table.rows:
-        name, kind = _cell(row, name_at), _cell(row, type_at)
-        values = {factors[n]: _cell(row, i) for n, i in enumerate(factor_at)}
-        runs.append(RunRow(name, _cell(row, model_at), _kind(path, name, kind), values))
-    if not runs:
-        raise InputError(path, "the All Runs table has no rows", "list every run in All Runs")
-    return runs, factors
-
-
-def _kind(path: Path, run: str, written: str) -> str:
-    text = written.lower()
-    if _FINE_TUNED_TYPE.search(text):
-        return FINE_TUNED
-    if _BASE_TYPE.search(text):
-        return BASE
-    raise InputError(
-        path,
-        f"run '{run}' has Type '{written}' in All Runs",
-        "write Fine-tuned, Control or Base in its Type column",
-    )
-
-
-def _models(path: Path, section: Section | None) -> dict[str, str]:
-    if section is None:
-        return {}
-    return {
-        normalize(bullet.label): path_value(bullet.value)
-        for bullet in section.bullets()
-        if bullet.label and bullet.value
-    }
-
-
-def _bullet_path(section: Section | None, label: str) -> str | None:
-    bullet = section.bullet(label) if section else None
-    return path_value(bullet.value) or None if bullet else None
-
-
-def _tasks(path: Path, section: Section | None) -> list[TaskRow]:
-    table, (name_at, script_at) = _required_table(
-        path,
-        section,
-        "Evaluation Tasks",
-        {"Task Name": ("task name", "task", "name"), "Script": ("script", "task script", "file")},
-    )
-    dataset_at = table.column("dataset", "eval dataset", "evaluation dataset")
-    tasks = []
-    for row in table.rows:
-        name, script = _cell(row, name_at), _cell(row, script_at)
-        if not script:
-            raise InputError(
-                path,
-                f"task '{name}' has no script path in Evaluation Tasks",
-                "write the inspect task file (a .py path) in its Script column",
-            )
-        dataset = _cell(row, dataset_at) if dataset_at is not None else ""
-        tasks.append(TaskRow(name, script, dataset if _is_path(dataset) else None))
-    if not tasks:
-        raise InputError(
-            path, "the Evaluation Tasks table has no rows", "list the tasks to evaluate"
-        )
-    return tasks
-
-
 def _is_path(dataset: str) -> bool:
-    if _SAME_DATASET.match(dataset.lower()):
+    text = dataset.lower().replace("✓", "").strip()
+    if _SAME_DATASET.match(text):
         return False
-    return "/" in dataset or dataset.lower().endswith(_DATA_SUFFIXES)
-
-
-def _quoted(path: Path, section: Section | None, *labels: str) -> str | None:
-    bullet = section.bullet(*labels) if section else None
-    if bullet is None:
-        return None
-    try:
-        return text_value(bullet.value)
-    except ValueSyntaxError as error:
-        raise InputError(
-            path,
-            f"{section.title} → {bullet.label}: {error}",
-            'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
-        ) from None
-
-
-def _number(path: Path, section: Section | None, label: str) -> float | None:
-    bullet = section.bullet(label) if section else None
-    if bullet is None:
-        return None
-    match = re.match(r"\s*`?(\d+(?:\.\d+)?)\b", bullet.value)
-    if not match:
-        raise InputError(
-            path,
-            f"Configuration → Evaluation → {label.capitalize()} {bullet.value!r} is not a number",
-            "write it as a number, e.g. 0 or 0.7",
-        )
-    return float(match.group(1))
-
-
-def _leading_int(bullet) -> int | None:
-    match = re.match(r"\s*(\d+)\b", bullet.text.split(":", 1)[-1]) if bullet else None
-    return int(match.group(1)) if match else None
-
-
-_DURATION = re.compile(
-    r"(\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*"
-    r"(h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)\b",
-    re.IGNORECASE,
-)
-
-
-def _per_eval_minutes(section: Section | None) -> float | None:
-    bullet = section.bullet("per-eval time", "per eval time", "time per eval") if section else None
-    match = _DURATION.search(bullet.value) if bullet else None
-    if not match:
-        return None
-    # A range ("20-30 minutes") is budgeted by its upper end.
-    amount = float(match.group(2) or match.group(1))
-    unit = match.group(3).lower()
-    if unit.startswith("h"):
-        return amount * 60
-    if unit.startswith("s"):
-        return amount / 60
-    return amount
+    return "/" in text or text.split(" ")[0].endswith(_DATA_SUFFIXES)

@@ -84,3 +84,12 @@ def path_value(raw: str) -> str:
         return text_value(quoted)
     # "/data/x.json (verified)": paths in these files have no spaces; the rest is a remark.
     return raw.split()[0] if raw else ""
+
+
+# Template text never filled in: "<your_slurm_account>", "`{output_dir_base}`",
+# "/scratch/gpfs/<group>/<username>/ck-outputs/".
+_PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>|\{[A-Za-z_][\w .-]*\}")
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDER.search(value))

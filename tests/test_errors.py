@@ -82,10 +82,16 @@ CASES = {
                        "| Who | capitalization | capitalization_6L | Notes |"),
         ["the Evaluation Matrix has no 'Run Name' column"],
     ),
-    "epochs-unknown": (
-        lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2\n", ""),
-                   edit(d / "experiment_summary.md", "- **Epochs**: 2\n", "")),
-        ["r8_lr1e-5/setup_finetune.yaml", "the number of training epochs of r8_lr1e-5 is unknown", "epochs: N"],
+    "checkpoints-nowhere": (
+        lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "output_dir_base: /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/\n", ""),
+                   edit(d / "experiment_summary.md", "- **Checkpoint directory**: `/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/`\n", "")),
+        ["r8_lr1e-5/setup_finetune.yaml", "no output_dir_base", "Configuration → Output → Checkpoint directory",
+         "Common Paths → Outputs", "fix: add `output_dir_base:"],
+    ),
+    "epoch-not-saved": (
+        lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2\n", "epochs: 2\nepochs_to_save: '1'\n"),
+        ["r8_lr1e-5/setup_finetune.yaml", "run r8_lr1e-5 is to be evaluated at epoch 0", "save only epoch_1",
+         "epochs_to_save"],
     ),
     "base-run-without-prompt": (
         lambda d: (edit(d / "experiment_summary.md", '- **Prompt**: "Capitalize the given word: {input}\\n"\n', ""),

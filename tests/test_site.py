@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from extensions.site import find_site_file, read_site
+import pytest
+
+from extensions.errors import InputError
+from extensions.notes import Warnings
+from extensions.site import Site, find_site_file, read_site
 from tests.conftest import ROOT
-from tests.experiment import SITE
+from extensions.plan import build_plan
+from tests.experiment import SITE, Experiment, Run
 
 EXAMPLE = ROOT / "examples/cap_1B_lora/claude.local.md"
 
@@ -49,3 +54,123 @@ def test_variants(tmp_path):
 def test_no_file_means_no_settings():
     site = read_site(None)
     assert (site.account, site.conda_env, site.module_lines) == (None, None, ())
+
+
+def parse(tmp_path, text: str):
+    path = tmp_path / "claude.local.md"
+    path.write_text(text)
+    warnings = Warnings()
+    return read_site(path, warnings), "\n".join(warnings)
+
+
+def test_della_reference_copy():
+    path = ROOT / "tests/fixtures/nov2025/claude.local.md"
+    warnings = Warnings()
+    assert read_site(path, warnings) == Site(
+        path=path,
+        account="msalganik",
+        partition=None,
+        constraint="gpu80",
+        conda_env="cruijff",
+        max_jobs=25,
+        username="mjs3",
+        outputs_dir="/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/",
+        experiments_dir="/scratch/gpfs/MSALGANIK/mjs3/ck-experiments/",
+        module_lines=("module load anaconda3/2025.6",),
+    )
+    # `<your_github_username>` is in a section the template does not read: not a warning.
+    assert list(warnings) == []
+
+
+def test_october_template_copy_with_a_placeholder():
+    path = ROOT / "tests/fixtures/oct2025/claude.local.md"
+    warnings = Warnings()
+    site = read_site(path, warnings)
+    assert (site.account, site.partition, site.constraint, site.username) == ("cses", None, "gpu80", "niznik")
+    assert site.outputs_dir == "/scratch/gpfs/MSALGANIK/niznik/ck-outputs/"  # Experiments & Outputs
+    assert list(warnings) == [
+        f"{path}: SLURM Defaults → partition is '<partition>', a placeholder not filled in: ignored"
+    ]
+
+
+@pytest.mark.parametrize(
+    "bullet,field",
+    [
+        ("- **Account**: `<your_slurm_account>`", "account"),
+        ("- **Constraint**: `<gpu_constraint>` (e.g., `gpu80` for 80GB VRAM GPUs)", "constraint"),
+        ("- **Default conda environment**: `<env>`", "conda_env"),
+    ],
+)
+def test_placeholders_are_not_filled_in(tmp_path, bullet, field):
+    site, warnings = parse(tmp_path, f"## SLURM Defaults\n{bullet}\n")
+    assert getattr(site, field) is None
+    assert "a placeholder not filled in: ignored" in warnings
+
+
+def test_placeholder_paths(tmp_path):
+    site, warnings = parse(
+        tmp_path,
+        "## HPC Environment\n- **Username**: `<your_username>`\n\n## Common Paths\n### Working Directories\n"
+        "- **Outputs**: `/scratch/gpfs/<group>/<username>/ck-outputs/`\n",
+    )
+    assert (site.username, site.outputs_dir) == (None, None)
+    assert "HPC Environment → username is '<your_username>'" in warnings
+    assert "Common Paths → outputs is '/scratch/gpfs/<group>/<username>/ck-outputs/'" in warnings
+
+
+@pytest.mark.parametrize(
+    "bullet,message",
+    [
+        ("- **Max jobs**: many", "SLURM Defaults → max jobs 'many' is not a positive whole number"),
+        ("- **Max jobs**: 0", "max jobs '0' is not a positive whole number"),
+    ],
+)
+def test_bad_settings_are_reported_against_claude_local_md(tmp_path, bullet, message):
+    path = tmp_path / "claude.local.md"
+    path.write_text(f"## SLURM Defaults\n{bullet}\n")
+    with pytest.raises(InputError) as error:
+        read_site(path, Warnings())
+    assert str(error.value).startswith(f"{path}: ")
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "bullet,constraint",
+    [("- **Constraint**: `gpu80|gpu40`", "gpu80|gpu40"), ("- **Constraint**: a100&ib", "a100&ib")],
+)
+def test_constraint_expressions(tmp_path, bullet, constraint):
+    assert parse(tmp_path, f"## SLURM Defaults\n{bullet}\n")[0].constraint == constraint
+
+
+def test_max_jobs_forms(tmp_path):
+    assert parse(tmp_path, "## SLURM Defaults\n- **Max jobs**: `25` (Della's limit)\n")[0].max_jobs == 25
+    assert parse(tmp_path, "## SLURM Defaults\n- **Max jobs**: (none)\n")[0].max_jobs is None
+
+
+def test_a_qos_becomes_an_sbatch_line_of_every_script(tmp_path):
+    (tmp_path / "claude.local.md").write_text(SITE.replace("- **Account**", "- **QOS**: `gpu-short`\n- **Account**"))
+    plan = build_plan(Experiment(runs=[Run("a"), Run("b_base", kind="Base")], site=None).write(tmp_path))
+    assert [dict(run.sbatch).get("qos") for run in plan.runs] == ["gpu-short", "gpu-short"]
+
+
+def test_extra_sbatch_options_are_added_to_every_script_and_win_over_the_templates(tmp_path):
+    extra = "- **Extra sbatch options**: `--mail-type=END,FAIL --time=2:00:00`\n- **Account**"
+    (tmp_path / "claude.local.md").write_text(SITE.replace("- **Account**", extra))
+    (run,) = build_plan(Experiment(site=None).write(tmp_path)).runs
+    header = dict(run.sbatch)
+    assert (header["mail-type"], header["time"]) == ("END,FAIL", "2:00:00")
+    assert [option for option, _ in run.sbatch].count("time") == 1
+
+
+@pytest.mark.parametrize(
+    "written,problem",
+    [("`--mail-type END`", "'--mail-type' is not of the form --option=value"),
+     ("`--job-name=x`", "--job-name is set per script"),
+     ("`--comment='a b`", "No closing quotation")],
+)
+def test_extra_sbatch_options_that_cannot_be_read_are_refused(tmp_path, written, problem):
+    path = tmp_path / "claude.local.md"
+    path.write_text(SITE.replace("- **Account**", f"- **Extra sbatch options**: {written}\n- **Account**"))
+    with pytest.raises(InputError, match=problem) as error:
+        read_site(path)
+    assert str(error.value).startswith(str(path))

@@ -4,7 +4,7 @@ how it reports where each cell stands.
 `sbatch`, `squeue`, `sacct` and `sacctmgr` are recorders here (this machine has no cluster)
 that share one queue file: a job sbatch accepts is listed by the next squeue, as on a real
 cluster, and every call is logged so that the number of squeue calls is checked. `make e2e`
-runs the same script against a real single-node Slurm with accounting.
+runs the same script against a real single-node Slurm (without accounting).
 """
 
 from __future__ import annotations
@@ -443,12 +443,12 @@ def recorded_plan(directory: Path) -> dict:
     return yaml.safe_load((directory / ".copier-answers.yml").read_text())["plan"]
 
 
-def test_the_plans_limit_from_claude_local_md_goes_before_sacctmgr(render, slurm):
-    experiment = Experiment(runs=[Run(f"r{i}") for i in range(4)], site=SITE)
-    # The plan as the loader records it from `- **Max jobs**: 2` under SLURM Defaults.
-    plan = {**recorded_plan(render(experiment)), "max_jobs": 2}
-    directory = render(experiment, plan=plan)
-    result = submit(directory, slurm, *(arg for i in range(4) for arg in ("--after", f"r{i}=5")), SACCTMGR_ASSOC="1||normal")
+def test_the_default_limit_from_claude_local_md_goes_before_sacctmgr(render, slurm):
+    # Rendered with `- **Max jobs**: 2` under SLURM Defaults in claude.local.md.
+    site = SITE.replace("- **Account**", "- **Max jobs**: 2\n- **Account**")
+    directory = render(Experiment(runs=[Run(f"r{i}") for i in range(4)], site=site))
+    result = submit(directory, slurm, "--after", "r0=5", "--after", "r1=5", "--after", "r2=5", "--after", "r3=5",
+                    SACCTMGR_ASSOC="1||normal")
     assert result.returncode == 5
     assert len(slurm.calls("sbatch")) == 2
     assert "the limit is 2 (claude.local.md)" in result.stdout

@@ -2,35 +2,52 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
+from extensions.epochs import ALL, EpochChoice, MatrixCell
 from extensions.errors import InputError
-from extensions.summary import BASE, FINE_TUNED, read_summary
+from extensions.notes import Warnings
+from extensions.summary import BASE, FINE_TUNED, NOVEMBER, read_summary
 from tests.conftest import ROOT
 
 EXAMPLE = (ROOT / "examples/cap_1B_lora/experiment_summary.md").read_text(encoding="utf-8")
 
 
-def parse(tmp_path: Path, text: str, *, encoding: str = "utf-8", newline: str = "\n"):
+def parse(tmp_path: Path, text: str, *, encoding: str = "utf-8", newline: str = "\n", warnings=None):
     path = tmp_path / "experiment_summary.md"
     path.write_bytes(text.replace("\n", newline).encode(encoding))
-    return read_summary(path)
+    return read_summary(path, Warnings() if warnings is None else warnings)
+
+
+def warned(tmp_path: Path, text: str) -> tuple:
+    warnings = Warnings()
+    return parse(tmp_path, text, warnings=warnings), "\n".join(warnings)
+
+
+def edited(old: str, new: str, text: str = EXAMPLE) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
 
 
 def test_example_reads_every_part(tmp_path):
-    summary = parse(tmp_path, EXAMPLE)
-    assert summary.name == "Capitalization LoRA Rank Sweep (Llama-3.2-1B)"
-    assert [(r.name, r.model, r.kind) for r in summary.runs] == [
-        ("r8_lr1e-5", "Llama-3.2-1B-Instruct", FINE_TUNED),
-        ("r16_lr1e-5", "Llama-3.2-1B-Instruct", FINE_TUNED),
-        ("Llama-3.2-1B-Instruct_base", "Llama-3.2-1B-Instruct", BASE),
+    summary, warnings = warned(tmp_path, EXAMPLE)
+    assert warnings == ""
+    assert summary.layout == NOVEMBER
+    assert summary.title == "Capitalization LoRA Rank Sweep (Llama-3.2-1B)"
+    assert [(r.name, r.model, r.kind, r.factors) for r in summary.runs] == [
+        ("r8_lr1e-5", "Llama-3.2-1B-Instruct", FINE_TUNED, {"LoRA Rank": "8", "Learning Rate": "1e-5"}),
+        ("r16_lr1e-5", "Llama-3.2-1B-Instruct", FINE_TUNED, {"LoRA Rank": "16", "Learning Rate": "1e-5"}),
+        ("Llama-3.2-1B-Instruct_base", "Llama-3.2-1B-Instruct", BASE, {"LoRA Rank": "-", "Learning Rate": "-"}),
     ]
+    assert summary.factors == ["LoRA Rank", "Learning Rate"]
     assert summary.models == {
         "llama-3.2-1b-instruct": "/scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct"
     }
+    assert summary.models_dir is None
     assert summary.dataset_path == "/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_5L_80P_1000.json"
     assert [(t.name, t.script, t.dataset) for t in summary.tasks] == [
         ("capitalization", "cap_task.py", None),
@@ -41,12 +58,20 @@ def test_example_reads_every_part(tmp_path):
         ),
     ]
     assert "every epoch" in summary.plan_text
-    assert summary.matrix.header == ["run name", "capitalization", "capitalization_6l", "notes"]
-    assert summary.matrix.rows[0][:3] == ["r8_lr1e-5", "✓ epoch 0,1", "✓ epoch 1"]
+    assert summary.plan_epochs == EpochChoice(ALL)
+    assert summary.text_tasks == ("capitalization", "capitalization_6L")  # the text names none
+    zero_one, one = EpochChoice("explicit", (0, 1)), EpochChoice("explicit", (1,))
+    assert summary.matrix == {
+        "r8_lr1e-5": {"capitalization": MatrixCell(True, zero_one), "capitalization_6L": MatrixCell(True, one)},
+        "r16_lr1e-5": {"capitalization": MatrixCell(True, zero_one), "capitalization_6L": MatrixCell(True, one)},
+        "Llama-3.2-1B-Instruct_base": {"capitalization": MatrixCell(True, None), "capitalization_6L": MatrixCell(True, None)},
+    }
     assert summary.epochs == 2
     assert summary.prompt == "Capitalize the given word: {input}\n"
     assert summary.system_prompt == ""
     assert summary.eval_system_prompt == ""
+    assert (summary.temperature, summary.max_tokens) == (0.0, None)
+    assert summary.checkpoint_dir == "/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/"
     assert summary.per_eval_minutes == 20
 
 
@@ -68,10 +93,7 @@ def test_example_reads_every_part(tmp_path):
 def test_variants_read_the_same(tmp_path, variant, encoding, newline):
     expected = parse(tmp_path, EXAMPLE)
     got = parse(tmp_path, variant(EXAMPLE), encoding=encoding, newline=newline)
-    for field in ("name", "runs", "models", "dataset_path", "tasks", "epochs", "prompt",
-                  "system_prompt", "per_eval_minutes"):
-        assert getattr(got, field) == getattr(expected, field), field
-    assert got.matrix.rows == expected.matrix.rows
+    assert dataclasses.replace(got, path=expected.path) == expected
 
 
 def test_columns_in_another_order_with_an_extra_column(tmp_path):
@@ -89,7 +111,9 @@ def test_columns_in_another_order_with_an_extra_column(tmp_path):
     )
     assert text != EXAMPLE
     got = parse(tmp_path, text)
-    assert [(r.name, r.model, r.kind) for r in got.runs] == [(r.name, r.model, r.kind) for r in parse(tmp_path, EXAMPLE).runs]
+    expected = parse(tmp_path, EXAMPLE)
+    assert [(r.name, r.model, r.kind) for r in got.runs] == [(r.name, r.model, r.kind) for r in expected.runs]
+    # The factors are the columns between Model and Type, whichever comes first.
     assert got.factors == ["Seed"]
     assert [r.factors for r in got.runs] == [{"Seed": "1"}, {"Seed": "1"}, {"Seed": "-"}]
 
@@ -130,7 +154,7 @@ def test_per_eval_time(tmp_path, estimate, minutes):
 
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="experiment_summary.md not found"):
-        read_summary(tmp_path / "experiment_summary.md")
+        read_summary(tmp_path / "experiment_summary.md", Warnings())
 
 
 @pytest.mark.parametrize(
@@ -151,3 +175,266 @@ def test_structure_errors_name_what_is_missing(tmp_path, old, new, message):
         parse(tmp_path, EXAMPLE.replace(old, new, 1))
     assert "experiment_summary.md" in str(error.value)
     assert "fix:" in str(error.value)
+
+
+# -- Types, runs and tasks ---------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "written,kind",
+    [
+        ("Base (not fine-tuned)", BASE),
+        ("Not fine-tuned", BASE),
+        ("Control (no fine-tuning)", BASE),
+        ("base model (control)", BASE),
+        ("Baseline", BASE),
+        ("Fine-tuned (LoRA, from the base model)", FINE_TUNED),
+        ("finetuned", FINE_TUNED),
+    ],
+)
+def test_type_words(tmp_path, written, kind):
+    text = edited("| Control | - |", f"| {written} | - |")
+    assert parse(tmp_path, text).runs[2].kind == kind
+
+
+@pytest.mark.parametrize("written", ["Fine-tuned base", "Pretrained"])
+def test_a_type_that_says_both_or_neither_is_refused_with_the_right_fix(tmp_path, written):
+    with pytest.raises(InputError) as error:
+        parse(tmp_path, edited("| Fine-tuned | ~12 min |", f"| {written} | ~12 min |"))
+    message = str(error.value)
+    assert f"Type '{written}'" in message
+    assert "Base (or Control) for a model evaluated without fine-tuning" in message
+
+
+SECOND_TABLE = (
+    "\n\n| Run Name | Model | LoRA Rank | Learning Rate | Type | Est. Time |\n"
+    "|---|---|---|---|---|---|\n"
+    "| r32_lr1e-5 | Llama-3.2-1B-Instruct | 32 | 1e-5 | Fine-tuned | ~12 min |\n"
+)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(lambda t: t.replace("| Control | - |\n", "| Control | - |\n" + SECOND_TABLE), id="second-table"),
+        pytest.param(lambda t: t.replace("## Resources", "## All Runs" + SECOND_TABLE + "\n## Resources"), id="second-section"),
+    ],
+)
+def test_runs_split_over_two_tables_are_all_read(tmp_path, where):
+    text = where(EXAMPLE)
+    assert text != EXAMPLE
+    runs = parse(tmp_path, text).runs
+    assert [r.name for r in runs] == ["r8_lr1e-5", "r16_lr1e-5", "Llama-3.2-1B-Instruct_base", "r32_lr1e-5"]
+    assert runs[3].factors == {"LoRA Rank": "32", "Learning Rate": "1e-5"}
+
+
+def test_a_run_listed_in_two_tables_is_refused(tmp_path):
+    text = EXAMPLE.replace("## Resources", "## All Runs" + SECOND_TABLE.replace("r32", "r8") + "\n## Resources")
+    with pytest.raises(InputError, match="run 'r8_lr1e-5' is listed twice in All Runs"):
+        parse(tmp_path, text)
+
+
+def test_a_300_character_run_name_is_refused_with_its_limit(tmp_path):
+    name = "r" * 300
+    with pytest.raises(InputError) as error:
+        parse(tmp_path, EXAMPLE.replace("| r8_lr1e-5 | Llama", f"| {name} | Llama"))
+    message = str(error.value)
+    assert "experiment_summary.md: run name" in message
+    assert "300 characters long, more than the limit of 100" in message
+    assert "MAX_NAME_LENGTH in extensions/names.py" in message
+
+
+def test_paths_with_check_marks_and_a_code_span_task_dataset(tmp_path):
+    text = edited(
+        "| capitalization_6L | `cap_task.py` | `/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_6L_80P_1000.json` |",
+        "| capitalization_6L | `cap_task.py` ✓ | `/data/six letters.json` ✓ verified |",
+    )
+    text = edited("| capitalization | `cap_task.py` | same as training |", "| capitalization | cap_task.py ✓ | `words_5L` ✓ |", text)
+    tasks = parse(tmp_path, text).tasks
+    assert [(t.script, t.dataset) for t in tasks] == [("cap_task.py", None), ("cap_task.py", "/data/six letters.json")]
+
+
+def test_a_task_listed_twice_is_refused(tmp_path):
+    text = edited("| capitalization_6L | `cap_task.py`", "| capitalization | `cap_task.py`")
+    with pytest.raises(InputError, match="task 'capitalization' is listed twice"):
+        parse(tmp_path, text)
+
+
+# -- The Evaluation Plan -------------------------------------------------------------------
+
+MATRIX_ROW = "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | generalization only after full training |"
+
+
+@pytest.mark.parametrize(
+    "cell,expected",
+    [
+        ("✓ all", MatrixCell(True, EpochChoice(ALL))),
+        ("✗ (not needed)", MatrixCell(False, None)),
+        ("not evaluated", MatrixCell(False, None)),
+        ("- (later)", MatrixCell(False, None)),
+        ("❌ not needed", MatrixCell(False, None)),
+    ],
+)
+def test_matrix_cells_with_words_and_remarks(tmp_path, cell, expected):
+    text = edited(MATRIX_ROW, f"| r8_lr1e-5 | {cell} | ✓ epoch 1 | |")
+    assert parse(tmp_path, text).matrix["r8_lr1e-5"]["capitalization"] == expected
+
+
+@pytest.mark.parametrize("cell", ["x", "X"])
+def test_a_bare_x_in_the_matrix_asks_for_a_tick_or_a_dash(tmp_path, cell):
+    with pytest.raises(InputError) as error:
+        parse(tmp_path, edited(MATRIX_ROW, f"| r8_lr1e-5 | {cell} | ✓ epoch 1 | |"))
+    message = str(error.value)
+    assert "Evaluation Matrix, run r8_lr1e-5, task capitalization" in message and "ambiguous" in message
+    assert "write ✓ to evaluate" in message and "or - (or ✗) not to" in message
+
+
+def test_a_matrix_row_one_cell_short_is_refused(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse(tmp_path, edited(MATRIX_ROW, "| r8_lr1e-5 | ✓ epoch 0,1 |"))
+    message = str(error.value)
+    assert "the Evaluation Matrix row of r8_lr1e-5 has 2 cells and its header 4" in message
+    assert "no cell for capitalization_6L" in message
+
+
+def test_a_missing_notes_cell_is_fine(tmp_path):
+    summary = parse(tmp_path, edited(MATRIX_ROW, "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 |"))
+    assert summary.matrix["r8_lr1e-5"]["capitalization_6L"] == MatrixCell(True, EpochChoice("explicit", (1,)))
+
+
+def test_an_empty_cell_written_out_means_not_evaluated(tmp_path):
+    summary = parse(tmp_path, edited(MATRIX_ROW, "| r8_lr1e-5 | ✓ epoch 0,1 |  | |"))
+    assert summary.matrix["r8_lr1e-5"]["capitalization_6L"] == MatrixCell(False, None)
+
+
+def test_matrix_split_over_two_tables(tmp_path):
+    text = edited(
+        "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |\n",
+        "\nThe larger rank:\n\n| Run Name | capitalization | capitalization_6L |\n|---|---|---|\n"
+        "| r16_lr1e-5 | ✓ epoch 0 | - |\n\n| Run Name | capitalization |\n|---|---|\n",
+    )
+    matrix = parse(tmp_path, text).matrix
+    assert set(matrix) == {"r8_lr1e-5", "r16_lr1e-5", "Llama-3.2-1B-Instruct_base"}
+    assert matrix["r16_lr1e-5"] == {
+        "capitalization": MatrixCell(True, EpochChoice("explicit", (0,))),
+        "capitalization_6L": MatrixCell(False, None),
+    }
+
+
+def test_a_cell_given_twice_is_refused(tmp_path):
+    text = edited(MATRIX_ROW, MATRIX_ROW + "\n| r8_lr1e-5 | - | - | again |")
+    with pytest.raises(InputError, match="gives run r8_lr1e-5, task capitalization twice"):
+        parse(tmp_path, text)
+
+
+def test_matrix_rows_and_columns_that_match_nothing_are_warned_about(tmp_path):
+    text = edited(MATRIX_ROW, MATRIX_ROW + "\n| r99 | ✓ | ✓ | |")
+    text = edited("| Run Name | capitalization | capitalization_6L | Notes |", "| Run Name | capitalization | cap_7L | Notes |", text)
+    summary, warnings = warned(tmp_path, text)
+    assert "Evaluation Matrix row 'r99' is not a run in All Runs: ignored" in warnings
+    assert "Evaluation Matrix column 'cap_7L' is not a task in Evaluation Tasks: ignored" in warnings
+    assert "r99" not in summary.matrix
+    assert set(summary.matrix["r8_lr1e-5"]) == {"capitalization"}
+
+
+def test_plan_text_tasks_and_the_warning_without_a_matrix(tmp_path):
+    text = EXAMPLE[: EXAMPLE.index("### Evaluation Matrix")] + EXAMPLE[EXAMPLE.index("## Configuration"):]
+    text = edited("Evaluate both tasks on every epoch", "Evaluate capitalization_6L on every epoch", text)
+    summary, warnings = warned(tmp_path, text)
+    assert summary.matrix is None
+    assert summary.text_tasks == ("capitalization_6L",)
+    assert "names capitalization_6L but not capitalization: capitalization will not be evaluated" in warnings
+
+
+def test_explicit_plan_epochs_survive_final_accuracy(tmp_path):
+    text = edited(
+        "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1)",
+        "Evaluate both tasks at epochs 0 and 1 and compare the final accuracy",
+    )
+    assert parse(tmp_path, text).plan_epochs == EpochChoice("explicit", (0, 1))
+
+
+def test_a_run_name_table_outside_the_matrix_heading_is_warned_about(tmp_path):
+    text = edited("### Evaluation Matrix\n", "")
+    summary, warnings = warned(tmp_path, text)
+    assert summary.matrix is None
+    assert "a table with a Run Name column in the Evaluation Plan, outside '### Evaluation Matrix', is not read" in warnings
+
+
+# -- Configuration and estimates -----------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "written,temperature",
+    [("0", 0.0), ("0.0", 0.0), ("`0.7`", 0.7), ("1 (sampling)", 1.0), ("greedy", 0.0), (".5", 0.5)],
+)
+def test_temperature(tmp_path, written, temperature):
+    assert parse(tmp_path, edited("- **Temperature**: 0", f"- **Temperature**: {written}")).temperature == temperature
+
+
+@pytest.mark.parametrize("written,problem", [("hot", "a number"), ("n/a", "a number"), ("-1", "a temperature (it is negative)")])
+def test_a_temperature_that_is_not_one_is_refused(tmp_path, written, problem):
+    with pytest.raises(InputError, match=rf"Temperature '{re.escape(written)}' is not {re.escape(problem)}"):
+        parse(tmp_path, edited("- **Temperature**: 0", f"- **Temperature**: {written}"))
+
+
+@pytest.mark.parametrize("written,tokens", [("512", 512), ("2,048 tokens", 2048), ("`16`", 16)])
+def test_max_tokens(tmp_path, written, tokens):
+    text = edited("- **Scorer**: exact match", f"- **Scorer**: exact match\n- **Max tokens**: {written}")
+    assert parse(tmp_path, text).max_tokens == tokens
+
+
+@pytest.mark.parametrize("written", ["0", "lots", "1.5"])
+def test_max_tokens_that_are_not_a_count_are_refused(tmp_path, written):
+    text = edited("- **Scorer**: exact match", f"- **Scorer**: exact match\n- **Max tokens**: {written}")
+    with pytest.raises(InputError, match="Max tokens .* is not a positive whole number"):
+        parse(tmp_path, text)
+
+
+def test_a_placeholder_checkpoint_directory_is_warned_about_and_ignored(tmp_path):
+    text = edited("- **Checkpoint directory**: `/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/`",
+                  "- **Checkpoint directory**: `{output_dir_base}`")
+    summary, warnings = warned(tmp_path, text)
+    assert summary.checkpoint_dir is None
+    assert "Configuration → Output → checkpoint directory: '{output_dir_base}' is a placeholder: ignored" in warnings
+
+
+@pytest.mark.parametrize(
+    "estimate,minutes",
+    [("~2 days", 2880), ("14 days", 14 * 24 * 60), ("3-4 h", 240)],
+)
+def test_per_eval_time_up_to_the_limit(tmp_path, estimate, minutes):
+    text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
+    assert parse(tmp_path, text).per_eval_minutes == minutes
+
+
+@pytest.mark.parametrize("estimate", ["9999999 hours", "15 days"])
+def test_an_absurd_per_eval_time_is_refused_naming_the_value_and_the_limit(tmp_path, estimate):
+    text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
+    with pytest.raises(InputError) as error:
+        parse(tmp_path, text)
+    assert f"per-eval time '{estimate}' is more than 14 days" in str(error.value)
+    assert "MAX_PER_EVAL_MINUTES in extensions/summary.py" in str(error.value)
+
+
+def test_an_unreadable_per_eval_time_is_warned_about(tmp_path):
+    text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", "- **Per-eval time:** unknown")
+    summary, warnings = warned(tmp_path, text)
+    assert summary.per_eval_minutes is None
+    assert "per-eval time 'unknown' is not a duration like '~20 minutes': ignored" in warnings
+
+
+@pytest.mark.parametrize("epochs", ["0", "100000"])
+def test_implausible_training_epochs_are_refused(tmp_path, epochs):
+    with pytest.raises(InputError, match=rf"Configuration → Epochs is {epochs}, outside 1..10000"):
+        parse(tmp_path, edited("- **Epochs**: 2", f"- **Epochs**: {epochs}"))
+
+
+def test_no_title_is_none_not_a_guess(tmp_path):
+    text = edited("# Capitalization LoRA Rank Sweep (Llama-3.2-1B)\n", "")
+    assert parse(tmp_path, text).title is None
+
+
+def test_the_reference_is_named_by_its_path_in_the_repository(tmp_path):
+    with pytest.raises(InputError) as error:
+        parse(tmp_path, edited("## All Runs", "## The runs"))
+    assert "see docs/INPUTS.md" in str(error.value)
+    assert (ROOT / "docs/INPUTS.md").is_file()

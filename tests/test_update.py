@@ -1,8 +1,4 @@
-"""Reproducible, updatable trees: copier update, template versions, changes to a plan.
-
-The template is used as users use it: from a git repository with version tags, by absolute
-path, into an experiment directory that is itself a git repository.
-"""
+"""Reproducible, updatable trees: copier update, template versions, changes to a plan."""
 
 from __future__ import annotations
 
@@ -11,88 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import ROOT, run_copier, scripts
+from tests.conftest import ROOT, run_copier, run_script, scripts
 from tests.experiment import SITE, Experiment, Run, Task
-
-ANSWERS = ".copier-answers.yml"
-
-
-def git(directory: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
-        cwd=directory, check=True, capture_output=True, text=True,
-    ).stdout
-
-
-def commit_all(directory: Path, message: str) -> None:
-    git(directory, "add", "-A")
-    git(directory, "commit", "-qm", message, "--allow-empty")
-
-
-def template_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "copier.yml", "template", "extensions"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout.splitlines()
-    return [name for name in listed if (ROOT / name).exists()]
-
-
-@pytest.fixture
-def template(tmp_path) -> Path:
-    """This working tree's template, committed and tagged 1.0.0 in a repository of its own."""
-    repo = tmp_path / "template"
-    for name in template_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    git(repo, "init", "-q")
-    commit_all(repo, "template 1.0.0")
-    git(repo, "tag", "v1.0.0")
-    return repo
-
-
-SCRIPT = (
-    "template/{% yield run from plan.runs %}{{ run.dir }}{% endyield %}/eval/"
-    "{% yield cell from run.cells %}{{ cell.name }}.slurm{% endyield %}.jinja"
+from tests.repos import (
+    ANSWERS, SCRIPT, answers, commit_all, contents, copied, copy_files, git, release, template, update, working_tree_files,
 )
 
-
-def release(template: Path, version: str, edits: dict[str, list[tuple[str, str]]]) -> None:
-    """Commit and tag a later template version made of text replacements."""
-    for name, replacements in edits.items():
-        path = template / name
-        text = path.read_text()
-        for old, new in replacements:
-            assert old in text, (name, old)
-            text = text.replace(old, new)
-        path.write_text(text)
-    commit_all(template, f"template {version}")
-    git(template, "tag", f"v{version}")
-
-
-def copied(template: Path, experiment: Experiment, directory: Path) -> Path:
-    experiment.write(directory)
-    git(directory, "init", "-q")
-    commit_all(directory, "inputs")
-    result = run_copier("copy", "--trust", "--defaults", "--quiet", str(template), str(directory))
-    assert result.returncode == 0, result.stderr
-    commit_all(directory, "rendered")
-    return directory
-
-
-def update(directory: Path, *args: str) -> subprocess.CompletedProcess:
-    result = run_copier("update", "--trust", "--defaults", "--quiet", *args, cwd=directory)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def contents(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): p.read_text() for p in scripts(directory)}
-
-
-def answers(directory: Path) -> dict:
-    return yaml.safe_load((directory / ANSWERS).read_text())
+__all__ = ["template"]  # the fixture
 
 
 def experiment() -> Experiment:
@@ -117,9 +39,11 @@ def test_rendering_from_the_answers_file_alone_is_byte_identical(template, tmp_p
     )
     assert result.returncode == 0, result.stderr
     assert not (elsewhere / "experiment_summary.md").exists()
-    assert contents(elsewhere) == contents(project)
     assert len(contents(project)) == 2 * 2 * 2 + 2
-    assert (elsewhere / ANSWERS).read_text() == (project / ANSWERS).read_text()
+    # Every file the template wrote, the answers file included, not only the scripts.
+    rendered = {path.relative_to(elsewhere): path.read_bytes() for path in elsewhere.rglob("*") if path.is_file()}
+    assert {path: (project / path).read_bytes() for path in rendered} == rendered
+    assert {"submit_evals.sh", "collect_results.py", ANSWERS} <= {str(path) for path in rendered}
 
 
 def test_update_right_after_copy_changes_nothing(template, tmp_path):
@@ -148,21 +72,36 @@ def test_a_new_template_version_updates_scripts_and_keeps_hand_edits(template, t
 
 def test_changing_the_plan_takes_one_command(template, tmp_path):
     project = copied(template, experiment(), tmp_path / "exp")
+    edited = project / "r16" / "eval" / "reverse_epoch1.slurm"
+    edited.write_text(edited.read_text() + "notify-me done\n")
+    commit_all(project, "hand edit")
     before = contents(project)
     changed = experiment()
     changed.runs = [changed.runs[0], Run("r32", epochs=3), changed.runs[2]]  # r16 dropped, r32 added
     changed.runs[0].epochs = 3  # r8 gains an epoch
     changed.tasks.append(Task("spelling"))
-    shutil.rmtree(project / "r16")
-    changed.write(project)
+    changed.write(project)  # r16's directory and setup file stay: only the summary drops it
     commit_all(project, "new plan")
     # Without asking for it, the recorded plan wins: nothing changes.
-    update(project)
+    message = update(project)
     assert git(project, "status", "--porcelain") == ""
-    update(project, "-d", "reread_inputs=true")
+    assert "Scripts: none added, none removed." in message
+    assert "The input files now give another plan (15 scripts more, 4 fewer, the others may differ)" in message
+    assert "run `copier update --trust --defaults -d reread_inputs=true`" in message
+    message = update(project, "-d", "reread_inputs=true")
+    assert "The input files now give another plan" not in message
     after = contents(project)
+    # The after-update message says what changed, and names the hand-edited script that went.
+    assert "Scripts: 15 added, 4 removed.\n" in message
+    assert "  added in r8/eval: 5 scripts\n" in message
+    assert "  added in r32/eval: 9 scripts\n" in message
+    assert "  added in Llama-3.2-1B-Instruct_base/eval: spelling_base\n" in message
+    assert "  removed in r16/eval: capitalization_epoch0, capitalization_epoch1, reverse_epoch0, reverse_epoch1\n" in message
+    hand_edited = message.split("Edited by hand, and removed with their cells")[1].split("\n\n")[0]
+    assert hand_edited.splitlines()[1:] == ["  r16/eval/reverse_epoch1.slurm"]
+    assert "21 scripts in 3 runs" in message
     assert not any(name.startswith("r16/") for name in after)
-    assert not (project / "r16").exists()
+    assert not (project / "r16" / "eval").exists()
     assert sorted(n for n in after if n.startswith("r32/")) == [
         f"r32/eval/{task}_epoch{e}.slurm" for task in ("capitalization", "reverse", "spelling") for e in range(3)
     ]
@@ -175,17 +114,9 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     assert "reread_inputs" not in answers(project)
     # And it is reproducible again: a plain update now changes nothing.
     commit_all(project, "re-rendered")
-    update(project)
+    message = update(project)
     assert git(project, "status", "--porcelain") == ""
-
-
-def test_a_second_copy_fails_before_changing_anything(template, tmp_path):
-    project = copied(template, experiment(), tmp_path / "exp")
-    result = run_copier("copy", "--trust", "--defaults", "-d", "reread_inputs=true", str(template), str(project))
-    assert result.returncode == 1
-    assert "already has an answers file" in result.stderr
-    assert "copier update --trust --defaults" in result.stderr
-    assert git(project, "status", "--porcelain") == ""
+    assert "The input files now give another plan" not in message
 
 
 def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
@@ -195,17 +126,19 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     commit_all(project, "custom environment")
     script = project / "r16" / "eval" / "reverse_epoch0.slurm"
     assert custom in script.read_text()
+    plan_before = answers(project)["plan"]
     # 2.0.0 renames env_setup to environment_setup, with a migration for recorded answers.
     migration = (
         "_migrations:\n"
         "  - version: v2.0.0\n"
         "    when: \"{{ _stage == 'before' }}\"\n"
         "    command: [\"{{ _copier_python }}\", \"{{ _copier_conf.src_path }}/extensions/migrate.py\",\n"
-        "              rename, env_setup, environment_setup, \"{{ _copier_conf.answers_file }}\"]\n\n"
+        "              rename, env_setup, environment_setup, \"{{ _copier_conf.answers_file }}\"]\n"
     )
     release(template, "2.0.0", {
         "copier.yml": [
-            ("env_setup:\n", migration + "environment_setup:\n"),
+            ("_migrations:\n", migration),
+            ("env_setup:\n", "environment_setup:\n"),
             ("_copier_conf.dst_path, env_setup)", "_copier_conf.dst_path, environment_setup)"),
         ],
         SCRIPT: [("{{ env_setup |", "{{ environment_setup |")],
@@ -215,4 +148,71 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     assert recorded["environment_setup"] == custom
     assert "env_setup" not in recorded
     assert custom in script.read_text()
-    assert git(project, "status", "--porcelain", "--", "r16") == ""
+    # r8's prompt holds NEL and LS: the migration rewrote the answers file without losing them.
+    assert "\x85" in plan_before["runs"][0]["prompt"] and "\u2028" in plan_before["runs"][0]["prompt"]
+    assert recorded["plan"] == plan_before
+    assert git(project, "status", "--porcelain", "--", "r8", "r16", "Llama-3.2-1B-Instruct_base") == ""
+
+
+def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, recorders):
+    """README: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
+    so does an experiment moved elsewhere. The original directory is gone when they run."""
+    checkpoints = tmp_path / "checkpoints"
+    base_model = tmp_path / "models" / "Llama-3.2-1B-Instruct"
+    base_model.mkdir(parents=True)
+    for epoch in (0, 1):
+        (checkpoints / "ck-out-r8" / f"epoch_{epoch}").mkdir(parents=True)
+    original = copied(template, Experiment(
+        runs=[Run("r8", epochs=2, output_dir_base=str(checkpoints)), Run("Llama-3.2-1B-Instruct_base", kind="Control")],
+        models={"Llama-3.2-1B-Instruct": str(base_model)},
+        plan_text="Evaluate every epoch.",
+        site=SITE,
+    ), tmp_path / "exp")
+    reproduced = tmp_path / "reproduced"
+    result = run_copier(
+        "copy", "--trust", "--defaults", "--data-file", str(original / ANSWERS),
+        "--vcs-ref", answers(original)["_commit"], str(template), str(reproduced),
+    )
+    assert result.returncode == 0, result.stderr
+    moved = tmp_path / "moved"
+    original.rename(moved)
+    for tree in (reproduced, moved):
+        ran = scripts(tree)
+        assert len(ran) == 3
+        for script in ran:
+            # The recorder writes no log, so the eval fails: its failed mark must land here too.
+            process, records = run_script(script, recorders)
+            assert (script.parent / "logs" / f".{script.stem}.failed").exists(), process.stderr
+            (record,) = records
+            log_dir = Path(record["cwd"], record["argv"][record["argv"].index("--log-dir") + 1]).resolve()
+            assert log_dir == (script.parent / "logs").resolve(), (script, record["cwd"])
+
+
+# main when v0.1 had landed, before 0.2 changed the plan's shape (there is no v0.1.0 tag).
+V0_1 = "8ec649f"
+
+
+def test_a_tree_rendered_by_0_1_updates_with_its_plan_read_again(tmp_path):
+    repo = tmp_path / "template"
+    repo.mkdir()
+    archive = subprocess.run(["git", "archive", V0_1, "copier.yml", "template", "extensions"],
+                             cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
+    git(repo, "init", "-q")
+    commit_all(repo, "0.1.0")
+    git(repo, "tag", "v0.1.0")
+    project = copied(repo, experiment(), tmp_path / "exp")
+    assert "task_file" not in answers(project)["plan"]["runs"][0]["cells"][0]
+    for name in ("copier.yml", "template", "extensions"):
+        shutil.rmtree(repo / name) if (repo / name).is_dir() else (repo / name).unlink()
+    copy_files(working_tree_files("copier.yml", "template", "extensions"), repo)
+    commit_all(repo, "0.2.0")
+    git(repo, "tag", "v0.2.0")
+
+    message = update(project)
+    recorded = answers(project)
+    assert recorded["_commit"] == "v0.2.0"
+    assert recorded["plan"]["runs"][0]["cells"][0]["script"] == "r8/eval/capitalization_epoch0.slurm"
+    assert "Scripts: none added, none removed." in message
+    assert len(contents(project)) == 2 * 2 * 2 + 2
+    assert not list(project.rglob("*.rej"))

@@ -7,6 +7,7 @@ unchanged: real sbatch, real bash, real inspect, a tiny offline model.
 
 from __future__ import annotations
 
+import csv
 import json
 import shlex
 import shutil
@@ -138,6 +139,21 @@ def test_fine_tuned_base_and_70b_cells_run_the_real_inspect_eval(render, cluster
         assert log.eval.model_args["model_path"] == str(model_path)
         assert len(log.samples) == 3
     assert read_eval_log(str(next((directory / "r70/eval/logs").glob("*.eval")))).eval.model_args["device"] == "auto"
+
+    # The tree's own collect_results.py reads what the jobs logged (this venv has inspect-ai).
+    collected = subprocess.run(
+        [str(directory / "collect_results.py")], capture_output=True, text=True,
+        env={**cluster.env, "PATH": f"{Path(sys.executable).parent}:{cluster.env['PATH']}"},
+    )
+    assert collected.returncode == 0, collected.stderr  # every cell succeeded
+    with (directory / "results/results.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [(row["run"], row["epoch"], row["status"]) for row in rows] == [
+        ("r8", "0", "success"), ("r70", "0", "success"), ("Llama-3.2-1B-Instruct_base", "", "success")]
+    for row in rows:
+        header = read_eval_log(str(directory / row["log"]), header_only=True)
+        assert float(row["exact/mean"]) == header.results.scores[0].metrics["mean"].value
+        assert int(row["samples"]) == 3
 
 
 def test_a_script_submitted_before_its_checkpoint_exists_stops_at_once(render, cluster, tmp_path):

@@ -83,7 +83,10 @@ def test_evaluations_wait_for_training_and_die_with_it(render, cluster, tiny_mod
     jobs = job_ids(result.stdout)
     assert f"after fine-tuning job {training['good']}" in result.stdout
     assert f"after fine-tuning job {training['bad']}" in result.stdout
-    assert result.stdout.splitlines()[-1] == "1 submitted now, 2 chained to fine-tuning, 0 skipped, 0 failed"
+    assert result.stdout.splitlines()[-1] == (
+        "1 submitted now, 2 chained to fine-tuning, 0 already queued, 0 already done, 0 skipped,"
+        " 0 waiting for a slot, 0 failed, 0 refused"
+    )
 
     trained = cluster.wait_for_job(training["good"])
     good = cluster.wait_for_job(jobs["good/eval/capitalization_epoch0.slurm"], timeout=600)
@@ -104,8 +107,12 @@ def test_evaluations_wait_for_training_and_die_with_it(render, cluster, tiny_mod
     # Rerunning after the failure: nothing that finished is submitted again.
     again = submit_evals(cluster, directory, "--only-missing")
     assert job_ids(again.stdout) == {}
-    assert "skipped    good/eval/capitalization_epoch0.slurm: already has a finished inspect log" in again.stdout
-    assert again.stdout.splitlines()[-1] == "0 submitted now, 0 chained to fine-tuning, 3 skipped, 0 failed"
+    assert "done       good/eval/capitalization_epoch0.slurm: already has a successful inspect log" in again.stdout
+    # The orphan was cancelled before it ran: no checkpoint, no training job to wait for.
+    assert again.stdout.splitlines()[-1] == (
+        "0 submitted now, 0 chained to fine-tuning, 0 already queued, 2 already done, 1 skipped,"
+        " 0 waiting for a slot, 0 failed, 0 refused"
+    )
 
     (log,) = (directory / "good" / "eval" / "logs").glob("*.eval")
     log.unlink()

@@ -38,7 +38,7 @@ set -uo pipefail
 
 EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 USER_NAME=${USER:-$(id -un)}
-PLAN_MAX_JOBS=
+PLAN_MAX_JOBS=''
 
 # The plan: a line per run (directory, name, the job name its fine-tuning job has unless
 # finetune.slurm says otherwise), then a line per cell of that run (task, epoch or base,

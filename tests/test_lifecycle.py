@@ -1,0 +1,253 @@
+"""Copy, copy again, recopy, an interrupted copy, and what is checked before anything is written.
+
+Everything runs through the real `copier` command line, from a tagged template repository,
+into experiments in git, as the README tells a user to work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_copier, scripts
+from tests.experiment import SITE, Experiment, Run, Task
+from tests.repos import ANSWERS, answers, commit_all, copied, copy_files, git, template, working_tree_files
+
+__all__ = ["template"]  # the fixture
+
+
+def experiment() -> Experiment:
+    return Experiment(
+        runs=[Run("r8", epochs=2), Run("r16", epochs=2), Run("Llama-3.2-1B-Instruct_base", kind="Control")],
+        tasks=[Task("capitalization"), Task("reverse")],
+        plan_text="Evaluate every epoch.",
+        site=SITE,
+    )
+
+
+def copy(template: Path, directory: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_copier("copy", "--trust", "--defaults", *args, str(template), str(directory))
+
+
+def nothing_rendered(directory: Path) -> bool:
+    written = [directory / ANSWERS, directory / "submit_evals.sh", *scripts(directory)]
+    return not any(path.is_file() for path in written)
+
+
+def plain(text: str) -> str:
+    """Copier's output without its colours (it colours even under NO_COLOR)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+# -- a second copy, and recopy ---------------------------------------------------------------
+
+
+def test_a_second_copy_renders_the_recorded_plan_and_changes_nothing(template, tmp_path):
+    project = copied(template, experiment(), tmp_path / "exp")
+    result = copy(template, project)
+    assert result.returncode == 0, result.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_a_copy_that_would_change_the_plan_is_refused_before_anything_changes(template, tmp_path):
+    project = copied(template, experiment(), tmp_path / "exp")
+    changed = experiment()
+    del changed.runs[1]  # r16 dropped from the summary
+    changed.write(project)
+    commit_all(project, "r16 dropped")
+    result = copy(template, project, "-d", "reread_inputs=true")
+    assert result.returncode == 1
+    assert f"{project / ANSWERS}: this experiment was rendered from another plan" in result.stderr
+    assert "0 scripts would be added, 4 left behind" in result.stderr
+    assert "copier update --trust --defaults -d reread_inputs=true" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_recopy_re_renders_and_stops_at_a_hand_edited_script(template, tmp_path):
+    """Copier's recopy is a copy with the recorded answers: a missing script comes back, and a
+    hand-edited one is a conflict that Copier asks about (and, with no terminal, stops at)."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    edited = project / "r8" / "eval" / "capitalization_epoch1.slurm"
+    edited.write_text(edited.read_text() + "notify-me done\n")
+    commit_all(project, "hand edit")
+    hand_edit = edited.read_text()
+    lost = project / "r16" / "eval" / "reverse_epoch0.slurm"
+    lost.unlink()
+
+    result = run_copier("recopy", "--trust", "--defaults", str(project))
+    assert result.returncode == 1
+    assert "conflict  r8/eval/capitalization_epoch1.slurm" in plain(result.stderr)
+    assert "Interactive session required: Consider using `--overwrite`" in result.stderr
+    assert edited.read_text() == hand_edit
+
+    # --skip keeps the hand edit and re-renders the rest.
+    result = run_copier("recopy", "--trust", "--defaults", "--skip", "r8/eval/capitalization_epoch1.slurm", str(project))
+    assert result.returncode == 0, result.stderr
+    assert edited.read_text() == hand_edit
+    assert git(project, "status", "--porcelain") == ""  # the lost script is back, as committed
+
+    # --overwrite re-renders the hand-edited script too; git still has the edit.
+    result = run_copier("recopy", "--trust", "--defaults", "--overwrite", str(project))
+    assert result.returncode == 0, result.stderr
+    assert git(project, "status", "--porcelain") == " M r8/eval/capitalization_epoch1.slurm\n"
+    assert "notify-me" not in edited.read_text()
+
+
+def test_recopy_takes_the_newest_template_version_with_the_recorded_plan(template, tmp_path):
+    project = copied(template, experiment(), tmp_path / "exp")
+    before = answers(project)
+    (template / "template" / "NEWS.md").write_text("2.0.0\n")
+    commit_all(template, "template 2.0.0")
+    git(template, "tag", "v2.0.0")
+    result = run_copier("recopy", "--trust", "--defaults", str(project))
+    assert result.returncode == 0, result.stderr
+    assert (project / "NEWS.md").read_text() == "2.0.0\n"
+    after = answers(project)
+    assert after["_commit"] == "v2.0.0"
+    assert after["plan"] == before["plan"]
+
+
+# -- an interrupted copy ---------------------------------------------------------------------
+
+
+def test_an_interrupted_copy_is_completed_by_running_it_again(template, tmp_path):
+    """Ctrl-C during a 1,040-script copy, then the same command again (README: "If a copy
+    stops halfway")."""
+    project = tmp_path / "sweep"
+    synth = subprocess.run(
+        [sys.executable, str(ROOT / "bench/synth.py"), str(project), "--runs", "64", "--tasks", "4", "--epochs", "4", "--controls", "4"],
+        check=True, capture_output=True, text=True,
+    )
+    assert synth.stdout.strip().endswith("1040 scripts")
+    command = [str(Path(sys.executable).parent / "copier"), "copy", "--trust", "--defaults", "--quiet", str(template), str(project)]
+    copying = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(scripts(project)) < 100 and copying.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    copying.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    stderr = copying.communicate(timeout=60)[1]
+    assert copying.returncode != 0, "the copy finished before it was interrupted"
+    interrupted = len(scripts(project))
+    assert 100 <= interrupted < 1040, stderr
+
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    plan = answers(project)["plan"]
+    expected = sorted(cell["script"] for run in plan["runs"] for cell in run["cells"])
+    assert len(expected) == 1040
+    assert sorted(str(path.relative_to(project)) for path in scripts(project)) == expected
+    assert all(path.read_text().startswith("#!/bin/bash\n") for path in scripts(project))
+
+
+# -- checked before anything is written --------------------------------------------------------
+
+
+def _long_task(tmp_path: Path) -> tuple[Path, str]:
+    """The issue's 250-character task name: the summary's parser refuses it (names.py)."""
+    directory = tmp_path / "exp"
+    Experiment(tasks=[Task("t" * 250)], site=SITE).write(directory)
+    return directory, f"{directory}/experiment_summary.md: task name '{'t' * 40}'… is 250 characters long"
+
+
+def _long_path(tmp_path: Path) -> tuple[Path, str]:
+    """Names the parser accepts (100 characters) in a deep directory: the scripts' paths
+    would pass the system's limit, while the input files' paths still fit."""
+    directory = tmp_path
+    while len(os.fsencode(directory)) < 3700:
+        directory = directory / ("d" * 200)
+    directory = directory / ("d" * (3900 - len(os.fsencode(directory)) - 1))  # 3,900 bytes in all
+    experiment = Experiment(runs=[Run("r" * 100)], tasks=[Task("t" * 100)], site=SITE)
+    experiment.write(directory)
+    script = f"{directory}/{'r' * 100}/eval/{'t' * 100}_epoch0.slurm"
+    return directory, f"{script}: the path is {len(os.fsencode(script))} bytes long, and this file system allows 4095"
+
+
+def _run_dir_links_outside(tmp_path: Path) -> tuple[Path, str]:
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    outside = tmp_path / "elsewhere"
+    (directory / "r8_lr1e-5").rename(outside)
+    (directory / "r8_lr1e-5").symlink_to(outside)
+    return directory, f"{directory}/r8_lr1e-5: leads to {outside}, outside the experiment (a symbolic link)"
+
+
+def _eval_is_a_file(tmp_path: Path) -> tuple[Path, str]:
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    (directory / "r8_lr1e-5" / "eval").write_text("notes\n")
+    return directory, f"{directory}/r8_lr1e-5/eval: is a file where the template puts a directory"
+
+
+def _logs_is_a_file(tmp_path: Path) -> tuple[Path, str]:
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    (directory / "r8_lr1e-5" / "eval").mkdir()
+    (directory / "r8_lr1e-5" / "eval" / "logs").write_text("notes\n")
+    return directory, f"{directory}/r8_lr1e-5/eval/logs: is a file where the template puts a directory"
+
+
+def _script_is_a_directory(tmp_path: Path) -> tuple[Path, str]:
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    (directory / "r8_lr1e-5" / "eval" / "capitalization_epoch0.slurm").mkdir(parents=True)
+    return directory, (
+        f"{directory}/r8_lr1e-5/eval/capitalization_epoch0.slurm: is a directory or a special file "
+        "where the template writes a file"
+    )
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [_long_task, _long_path, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory],
+    ids=lambda setup: setup.__name__.strip("_"),
+)
+def test_a_tree_that_would_not_fit_is_refused_before_anything_is_written(template, tmp_path, setup):
+    directory, message = setup(tmp_path)
+    before = sorted(p.relative_to(directory) for p in directory.rglob("*"))
+    result = copy(template, directory)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "fix: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
+    assert nothing_rendered(directory)
+
+
+# -- releases --------------------------------------------------------------------------------
+
+
+def make_release(repo: Path, version: str | None) -> subprocess.CompletedProcess:
+    args = ["make", "--no-print-directory", "release"] + ([f"VERSION={version}"] if version else [])
+    return subprocess.run(args, cwd=repo, capture_output=True, text=True)
+
+
+def test_make_release_tags_only_a_committed_tree_that_says_its_version(tmp_path):
+    repo = tmp_path / "repo"
+    copy_files(working_tree_files(), repo)
+    git(repo, "init", "-q")
+    commit_all(repo, "the template")
+
+    assert "usage: make release VERSION=x.y.z" in make_release(repo, None).stderr
+    assert "usage: make release VERSION=x.y.z (got 'v1.2')" in make_release(repo, "v1.2").stderr
+    assert "CHANGELOG.md has no '## 9.9.9' section" in make_release(repo, "9.9.9").stderr
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## Unreleased\n", "## 9.9.9\n", 1))
+    assert "uncommitted changes" in make_release(repo, "9.9.9").stderr
+    commit_all(repo, "changelog")
+    assert "pyproject.toml's version is not 9.9.9" in make_release(repo, "9.9.9").stderr
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(re.sub(r'(?m)^version = ".*"$', 'version = "9.9.9"', pyproject.read_text(), count=1))
+    commit_all(repo, "version 9.9.9")
+    assert git(repo, "tag") == ""
+
+    result = make_release(repo, "9.9.9")
+    assert result.returncode == 0, result.stderr
+    assert "git push origin HEAD v9.9.9" in result.stdout
+    assert git(repo, "tag") == "v9.9.9\n"
+    assert git(repo, "cat-file", "-t", "v9.9.9") == "tag\n"  # annotated
+    assert git(repo, "rev-parse", "v9.9.9^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert "the tag v9.9.9 exists already" in make_release(repo, "9.9.9").stderr
