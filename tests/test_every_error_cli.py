@@ -58,6 +58,7 @@ COVERAGE = {
     ("precedence", "base_text", "base run "): E + "base-run-without-prompt",
     ("precedence", "base_model_path", "base run "): E + "base-model-without-path",
     ("names", "check_length", ""): I + "run-name-300",
+    ("sbatch", "checked", "the sbatch "): E + "bad-account-in-setup",
     ("source", "read_source", "is not UTF-8 text: byte 0x"): I + "summary-not-utf8",
 }
 
@@ -81,7 +82,6 @@ UNAUDITED = (
     ("names", "check_name", ""),
     ("precedence", "training_data", "no input_dir_base or dataset_l"),
     ("sbatch", "checked", ""),
-    ("sbatch", "checked", "the sbatch "),
     ("site", "_extra_sbatch", "SLURM Defaults → Extra sbatch "),
     ("site", "_max_jobs", "SLURM Defaults → max jobs "),
     ("source", "read_source", "cannot be read: "),
