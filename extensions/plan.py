@@ -282,7 +282,9 @@ def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warning
                     f"epochs_to_save / save_last_epoch_only save only {_epoch_list(saved)}",
                     "evaluate a saved epoch in the Evaluation Plan, or save this one (epochs_to_save: all)",
                 )
-            checkpoint = f"{checkpoints.value}/epoch_{epoch}"
+            # A relative path is relative to the file that gave it (setup_finetune.py runs in
+            # the run's directory), `~` is the home of whoever renders.
+            checkpoint = _resolve(Path(checkpoints.source).parent, f"{checkpoints.value}/epoch_{epoch}")
             _check_model_arg(checkpoints.source, checkpoint)
             _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or trained.training_data().value)
     return trained
@@ -295,6 +297,7 @@ def _epoch_list(epochs: set[int]) -> str:
 def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list[_Trained], warnings: Warnings) -> Run:
     summary = inputs.summary
     model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
+    model_path = model_path._replace(value=_resolve(inputs.dir, model_path.value))
     _check_model_arg(summary.path, model_path.value)
     prompt = precedence.base_text(
         "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary,
@@ -396,10 +399,11 @@ def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model
 
 
 @lru_cache(maxsize=1024)
-def _resolve(experiment_dir: Path, path: str) -> str:
-    """Paths in the summary are relative to the experiment; the scripts run elsewhere."""
+def _resolve(directory: Path, path: str) -> str:
+    """A relative path is relative to `directory` (the experiment, for the summary's paths);
+    the scripts run elsewhere."""
     path = os.path.expanduser(path)
-    return path if os.path.isabs(path) else os.path.normpath(os.path.join(experiment_dir, path))
+    return path if os.path.isabs(path) else os.path.normpath(os.path.join(directory, path))
 
 
 def _user() -> str:

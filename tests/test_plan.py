@@ -261,3 +261,16 @@ def test_decoding_follows_the_summary_and_greedy_is_said_when_assumed(tmp_path, 
 def test_a_temperature_that_is_no_number_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"Temperature 'warm' is not a number"):
         plan_of(tmp_path, Experiment(temperature="warm"))
+
+
+def test_relative_and_home_checkpoint_and_model_paths_are_resolved_like_the_data_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", "/home/me")
+    experiment = Experiment(
+        runs=[Run("a", output_dir_base="../ck/"), Run("b", output_dir_base="~/ck/"), Run("m_base", kind="Base")],
+        models={"Llama-3.2-1B-Instruct": "models/llama"},
+        site=SITE,
+    )
+    plan = plan_of(tmp_path, experiment)
+    paths = [run.cells[0].model_path for run in plan.runs]
+    # setup_finetune.py runs in the run's directory: its relative paths are relative to it.
+    assert paths == [f"{tmp_path}/exp/ck/ck-out-a/epoch_0", "/home/me/ck/ck-out-b/epoch_0", f"{tmp_path}/exp/models/llama"]

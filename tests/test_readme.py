@@ -30,7 +30,7 @@ from tests.terminal import ESC_ENTER, MULTILINE_PROMPT, YES_NO_PROMPT, settle
 CANNOT_RUN = {
     "make test   # creates .venv if needed, installs the test extras, runs the test suite":
         "it is this test suite",
-    "./submit_evals.sh --dry-run      # print the sbatch commands":
+    "./submit_evals.sh --dry-run          # print the sbatch commands, submit nothing":
         "it needs a cluster's sbatch and squeue (make e2e runs submit_evals.sh on a real Slurm)",
     "./collect_results.py                                # tables and plots in results/":
         "it reads the logs of evaluations that ran on a cluster, and none ran here "
