@@ -4,7 +4,8 @@ how it reports where each cell stands.
 `sbatch`, `squeue`, `sacct` and `sacctmgr` are recorders here (this machine has no cluster)
 that share one queue file: a job sbatch accepts is listed by the next squeue, as on a real
 cluster, and every call is logged so that the number of squeue calls is checked. `make e2e`
-runs the same script against a real single-node Slurm (without accounting).
+runs the same script against a real single-node Slurm with accounting (slurmdbd, a QOS
+limit).
 """
 
 from __future__ import annotations

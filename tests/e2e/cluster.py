@@ -1,8 +1,9 @@
 """A private single-node SLURM cluster (Slurm 22.05 from Debian) for the end-to-end tests.
 
 `running_cluster()` writes a container-friendly configuration into a fresh directory, starts
-munged, slurmctld and slurmd on loopback and stops them again, by process id, however the
-`with` block ends. The node claims what the seed's scripts ask for (16 CPUs, about 1 TB of
+munged, a private MariaDB, slurmdbd, slurmctld and slurmd on loopback and stops them again,
+by process id, however the `with` block ends. Accounting is on, as on a real cluster: sacct
+answers, and QOS limits such as MaxSubmitJobsPerUser are enforced (`Cluster.set_qos_limit`). The node claims what the seed's scripts ask for (16 CPUs, about 1 TB of
 memory, 4 GPUs with the feature gpu80) although the machine has 2 cores and no GPU: the
 daemons run with `SlurmdParameters=config_overrides` and the GPUs are copies of /dev/null.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -20,17 +22,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+CLUSTER = "e2e"
 NODE = "e2e-node"
 PARTITION = "e2e"
 GPUS = 4
-BINARIES = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo", "squeue", "scancel")
+BINARIES = (
+    "munged", "mariadb-install-db", "mariadbd", "mariadb", "slurmdbd", "slurmctld", "slurmd",
+    "sbatch", "scontrol", "sinfo", "squeue", "scancel", "sacct", "sacctmgr",
+)  # fmt: skip
+# Accounting enforces associations: every account a test's scripts name must exist. Jobs
+# that name none are charged to the first.
+ACCOUNTS = ("e2e", "lab", "foo", "msalganik")
+DB_USER, DB_PASSWORD = "slurm", "e2e"
 FINISHED_STATES = {
     "BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL",
     "OUT_OF_MEMORY", "PREEMPTED", "TIMEOUT",
 }  # fmt: skip
 
 SLURM_CONF = """\
-ClusterName=e2e
+ClusterName={cluster}
 SlurmctldHost={host}(127.0.0.1)
 SlurmctldPort={ctld_port}
 SlurmdPort={slurmd_port}
@@ -43,12 +53,18 @@ StateSaveLocation={directory}/state
 SlurmdSpoolDir={directory}/spool
 SlurmctldPidFile={directory}/slurmctld.pid
 SlurmdPidFile={directory}/slurmd.pid
-# No cgroups, no accounting daemon, no mail: none of them works (or exists) in a container.
+# No cgroups, no mail: neither works in a container.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
 MailProg=/bin/true
+# Accounting through the private slurmdbd; `limits` enforces associations and QOS limits.
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost={host}
+AccountingStoragePort={dbd_port}
+# With slurmdbd this names the munge socket for talking to it (AuthInfo does not reach it).
+AccountingStoragePass={munge_socket}
+AccountingStorageEnforce=limits
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 # Without a default, a job that gives no --mem takes the whole node and jobs run one by one.
@@ -56,7 +72,7 @@ DefMemPerCPU=1024
 # Lets the node below claim more CPUs and memory than the machine has.
 SlurmdParameters=config_overrides
 GresTypes=gpu
-# There is no sacct without slurmdbd: keep finished jobs in `scontrol show job` for a day.
+# Keep finished jobs in `scontrol show job` for a day, as the helpers below read them there.
 MinJobAge=86400
 ReturnToService=2
 # Start a submitted batch job at once, not up to 3 s later (the default, for high throughput).
@@ -64,6 +80,23 @@ SchedulerParameters=batch_sched_delay=0
 KillWait=2
 NodeName={node} NodeAddr=127.0.0.1 CPUs=16 RealMemory=1000000 Gres=gpu:{gpus} Feature=gpu80 State=UNKNOWN
 PartitionName={partition} Nodes={node} Default=YES MaxTime=INFINITE State=UP
+"""
+
+SLURMDBD_CONF = """\
+AuthType=auth/munge
+AuthInfo=socket={munge_socket}
+DbdHost={host}
+DbdAddr=127.0.0.1
+DbdPort={dbd_port}
+SlurmUser=root
+PidFile={directory}/slurmdbd.pid
+LogFile={directory}/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort={db_port}
+StorageUser={db_user}
+StoragePass={db_password}
+StorageLoc=slurm_acct_db
 """
 
 # Without AutoDetect=off slurmd looks for NVML; a File-less Count=4 gives zero GPUs and the
@@ -155,6 +188,20 @@ class Cluster:
         """Submit one script from its own directory and return its record once it has ended."""
         return self.wait_for_job(self.submit(script, *extra_args), timeout)
 
+    def sacct_state(self, job_id: str) -> str:
+        """The job's state as accounting recorded it (slurmdbd, not slurmctld)."""
+        result = self.command("sacct", "--noheader", "--parsable2", "--allocations", f"--jobs={job_id}", "--format=State")
+        if result.returncode != 0:
+            raise ClusterError(f"sacct -j {job_id}: {result.stderr}")
+        return result.stdout.strip().split(" ")[0]
+
+    def set_qos_limit(self, limit: int | None) -> None:
+        """MaxSubmitJobsPerUser of the QOS every job runs under (None: no limit)."""
+        value = -1 if limit is None else limit
+        result = self.command("sacctmgr", "--immediate", "modify", "qos", "normal", "set", f"MaxSubmitJobsPerUser={value}")
+        if result.returncode != 0:
+            raise ClusterError(f"sacctmgr modify qos: {result.stdout}{result.stderr}")
+
 
 def parse_record(line: str) -> dict[str, str]:
     """Parse one `scontrol ... -o` line of space-separated Key=Value fields.
@@ -211,7 +258,8 @@ class Daemons:
                 raise ClusterError(f"{name} exited with {process.returncode}\n{self.logs()}")
 
     def logs(self) -> str:
-        extra = [("munged log", self.directory / "munge" / "munged.log")]
+        extra = [("munged log", self.directory / "munge" / "munged.log"),
+                 ("slurmdbd log", self.directory / "slurmdbd.log")]
         files = [(name, log) for name, _, log in self.processes] + extra
         return "\n".join(
             f"----- {name} ({path}) -----\n{path.read_text(errors='replace')}"
@@ -233,8 +281,10 @@ class Daemons:
 
 def start_cluster(directory: Path, daemons: Daemons) -> Cluster:
     munge_socket = start_munge(directory, daemons)
-    conf = write_config(directory, munge_socket)
+    db_port = start_database(directory, daemons)
+    conf = write_config(directory, munge_socket, db_port)
     env = client_env(conf)
+    start_accounting(directory, daemons, env)
     daemons.start("slurmctld", ["slurmctld", "-D", "-f", str(conf)], env=env)
     daemons.start("slurmd", ["slurmd", "-D", "-N", NODE, "-f", str(conf)], env=env)
     cluster = Cluster(directory=directory, env=env)
@@ -278,8 +328,58 @@ def start_munge(directory: Path, daemons: Daemons) -> Path:
     return socket_path
 
 
-def write_config(directory: Path, munge_socket: Path) -> Path:
-    """Write slurm.conf and gres.conf (found beside it), plus the fake GPU devices."""
+def start_database(directory: Path, daemons: Daemons) -> int:
+    """Start a private MariaDB for slurmdbd (about 1 s); return its TCP port on loopback."""
+    data = directory / "mariadb"
+    socket_path = directory / "mariadb.sock"
+    installed = subprocess.run(
+        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
+         "--auth-root-authentication-method=normal", "--skip-test-db"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if installed.returncode != 0:
+        raise ClusterError(f"mariadb-install-db failed:\n{installed.stdout}{installed.stderr}")
+    port = free_port()
+    daemons.start(
+        "mariadbd",
+        ["mariadbd", "--no-defaults", f"--datadir={data}", "--user=root", f"--socket={socket_path}",
+         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={directory}/mariadb.pid",
+         "--skip-log-bin", "--innodb-buffer-pool-size=16M"],
+    )  # fmt: skip
+    wait_until(socket_path.exists, daemons, "MariaDB's socket")
+    statement = (f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}';"
+                 f" GRANT ALL ON *.* TO '{DB_USER}'@'127.0.0.1';")
+    created = subprocess.run(
+        ["mariadb", "--no-defaults", f"--socket={socket_path}", "--user=root", "-e", statement],
+        capture_output=True, text=True,
+    )
+    if created.returncode != 0:
+        raise ClusterError(f"creating slurmdbd's database user failed: {created.stderr}\n{daemons.logs()}")
+    return port
+
+
+def start_accounting(directory: Path, daemons: Daemons, env: dict[str, str]) -> None:
+    """Start slurmdbd (it reads slurmdbd.conf beside $SLURM_CONF) and register the cluster,
+    its accounts and this user, as an administrator does before slurmctld starts."""
+    daemons.start("slurmdbd", ["slurmdbd", "-D"], env=env)
+
+    def sacctmgr(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["sacctmgr", "--immediate", *argv], env=env, capture_output=True, text=True)
+
+    wait_until(lambda: sacctmgr("show", "cluster").returncode == 0, daemons, "slurmdbd to answer")
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    for argv in (
+        ("add", "cluster", CLUSTER),
+        ("add", "account", ",".join(ACCOUNTS), f"cluster={CLUSTER}"),
+        ("add", "user", user, f"account={','.join(ACCOUNTS)}", f"defaultaccount={ACCOUNTS[0]}", f"cluster={CLUSTER}"),
+    ):
+        result = sacctmgr(*argv)
+        if result.returncode != 0:
+            raise ClusterError(f"sacctmgr {' '.join(argv)}: {result.stdout}{result.stderr}\n{daemons.logs()}")
+
+
+def write_config(directory: Path, munge_socket: Path, db_port: int) -> Path:
+    """Write slurm.conf, slurmdbd.conf and gres.conf (found beside it), plus the fake GPUs."""
     for sub in ("state", "spool", "dev"):
         (directory / sub).mkdir()
     for index in range(GPUS):
@@ -287,19 +387,31 @@ def write_config(directory: Path, munge_socket: Path) -> Path:
         device = directory / "dev" / f"nvidia{index}"
         subprocess.run(["mknod", "-m", "0666", str(device), "c", "1", "3"], check=True)
     conf = directory / "slurm.conf"
+    host = socket.gethostname().split(".")[0]
+    dbd_port = free_port()
     conf.write_text(
         SLURM_CONF.format(
-            host=socket.gethostname().split(".")[0],
+            host=host,
+            dbd_port=dbd_port,
             ctld_port=free_port(),
             slurmd_port=free_port(),
             munge_socket=munge_socket,
             directory=directory,
+            cluster=CLUSTER,
             node=NODE,
             partition=PARTITION,
             gpus=GPUS,
         )
     )
     (directory / "gres.conf").write_text(GRES_CONF.format(directory=directory, last=GPUS - 1))
+    dbd_conf = directory / "slurmdbd.conf"
+    dbd_conf.write_text(
+        SLURMDBD_CONF.format(
+            munge_socket=munge_socket, host=host, dbd_port=dbd_port, directory=directory,
+            db_port=db_port, db_user=DB_USER, db_password=DB_PASSWORD,
+        )  # fmt: skip
+    )
+    dbd_conf.chmod(0o600)  # slurmdbd refuses a config others can read: it holds a password
     return conf
 
 

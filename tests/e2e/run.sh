@@ -7,7 +7,8 @@ set -euo pipefail
 PYTHON=${1:?usage: bash tests/e2e/run.sh PYTHON}
 cd "$(dirname "$0")/../.."
 
-SLURM_PACKAGES=(slurmctld slurmd slurm-client munge)
+# slurmdbd and mariadb-server: the tests run with accounting (sacct, QOS job limits).
+SLURM_PACKAGES=(slurmctld slurmd slurm-client munge slurmdbd mariadb-server)
 # The daemons live in /usr/sbin, which a non-login root shell's PATH may lack; the tests skip
 # when they cannot find them.
 export PATH="/usr/sbin:/sbin:$PATH"
@@ -34,7 +35,8 @@ install_slurm() {
     fi
     echo "e2e: installing ${SLURM_PACKAGES[*]}"
     apt-get update -qq
-    # The packages' own services are not used: the tests start private daemons.
+    # The packages' own services are not used (nor started, without systemd): the tests
+    # start private daemons.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${SLURM_PACKAGES[@]}" >/dev/null
 }

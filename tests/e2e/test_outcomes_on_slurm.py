@@ -1,14 +1,17 @@
-"""Issue 9 on a real SLURM with real inspect: an erroring task is FAILED and resubmitted alone,
-a second pass while jobs are pending submits nothing, and a job limit holds cells back until
---watch gets them all through."""
+"""Issue 9 on a real SLURM with accounting and real inspect: an erroring task is FAILED (in
+sacct too) and resubmitted alone, a second pass while jobs are pending submits nothing, and
+a QOS limit of 3 jobs per user, met as Slurm's own refusal and read with sacctmgr, holds
+cells back until --watch gets all 8 through."""
 
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.cluster import PARTITION
 from tests.e2e.test_scripts_on_slurm import ENV_SETUP, TASK_FILE, dataset
 from tests.e2e.test_submit_on_slurm import finetune_script, job_ids, submit_evals
 from tests.experiment import SITE, Experiment, Run, Task
@@ -66,19 +69,29 @@ def test_an_erroring_task_fails_and_only_it_is_resubmitted(render, cluster, tiny
     assert (logs / ".capitalization_base.complete").exists()
     assert not (logs / ".broken_base.complete").exists()
     assert "the broken solver raised on purpose" in (logs / ".broken_base.failed").read_text()
+    bad_job = jobs[f"{BASE}/eval/broken_base.slurm"]
+    assert accounted(cluster, bad_job) == "FAILED"
 
     status = submit_evals(cluster, directory, "--status")
     assert status.returncode == 1, status.stdout + status.stderr
     lines = status.stdout.splitlines()
     (failed,) = [line for line in lines if line.startswith("failed ")]
-    assert f"{BASE}/eval/broken_base.slurm" in failed
-    assert "the broken solver raised on purpose" in failed
+    assert f"{BASE}/eval/broken_base.slurm: job {bad_job} FAILED: {logs}/" in failed
+    assert "status error: RuntimeError('the broken solver raised on purpose')" in failed
     (done,) = [line for line in lines if line.startswith("done ")]
     assert f"{BASE}/eval/capitalization_base.slurm" in done
 
     again = submit_evals(cluster, directory, "--only-missing")
     assert list(job_ids(again.stdout)) == [f"{BASE}/eval/broken_base.slurm"], again.stdout + again.stderr
     cluster.wait_for_job(job_ids(again.stdout)[f"{BASE}/eval/broken_base.slurm"], timeout=600)
+
+
+def accounted(cluster, job: str, timeout: float = 30) -> str:
+    """The job's final state in sacct: slurmctld reports a job's end to slurmdbd a moment later."""
+    deadline = time.monotonic() + timeout
+    while (state := cluster.sacct_state(job)) in ("", "PENDING", "RUNNING") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return state
 
 
 def eight_cells(render, tiny_model, tmp_path, checkpoints: Path, trained: bool) -> Path:
@@ -128,22 +141,45 @@ def test_a_second_pass_while_jobs_are_pending_submits_nothing(render, cluster, t
         cluster.command("scancel", *training, *job_ids(first.stdout).values())
 
 
-def test_max_jobs_holds_cells_back_until_watch_gets_them_through(render, cluster, tiny_model, tmp_path):
+def test_slurms_own_job_limit_is_met_and_watch_gets_all_8_cells_through(render, cluster, tiny_model, tmp_path):
     directory = eight_cells(render, tiny_model, tmp_path, tmp_path / "ck-outputs", trained=True)
-    first = submit_evals(cluster, directory, "--max-jobs", "3")
-    assert first.returncode == 5, first.stdout + first.stderr
-    assert len(job_ids(first.stdout)) == 3
-    assert "job limit reached: 5 cells are waiting for a slot" in first.stdout
+    cluster.set_qos_limit(3)
+    # While the partition is down, jobs queue but do not start: the queue holds still.
+    cluster.command("scontrol", "update", f"partitionname={PARTITION}", "state=down")
+    try:
+        # A pass told it may queue 8 meets Slurm's refusal of the fourth, and stops there.
+        first = submit_evals(cluster, directory, "--max-jobs", "8")
+        assert first.returncode == 5, first.stdout + first.stderr
+        assert len(job_ids(first.stdout)) == 3
+        assert "for a job limit: sbatch: error: QOSMaxSubmitJobPerUserLimit" in first.stderr
+        assert not [line for line in first.stdout.splitlines() if line.startswith("FAILED")]
+        assert "job limit reached: 5 cells are waiting for a slot" in first.stdout
 
-    watch = subprocess.run(
-        [str(directory / "submit_evals.sh"), "--max-jobs", "3", "--watch", "2"],
-        env=cluster.env, capture_output=True, text=True, timeout=900,
-    )
+        # A plain pass reads the limit with sacctmgr, and submits nothing twice.
+        plain = submit_evals(cluster, directory)
+        assert plain.returncode == 5, plain.stdout + plain.stderr
+        assert job_ids(plain.stdout) == {}
+        assert "(3 of your jobs are queued; the limit is 3 (sacctmgr, QOS normal))" in plain.stdout
+        assert plain.stdout.splitlines()[-1].startswith("0 submitted now, 0 chained to fine-tuning, 3 already queued")
+        status = submit_evals(cluster, directory, "--status")
+        assert status.returncode == 6, status.stdout
+        assert status.stdout.splitlines()[-1] == (
+            "8 cells: 0 done, 0 failed, 0 running, 3 pending, 5 not submitted, 0 checkpoint missing")
+    finally:
+        cluster.command("scontrol", "update", f"partitionname={PARTITION}", "state=up")
+    try:
+        watch = subprocess.run(
+            [str(directory / "submit_evals.sh"), "--watch", "2"],
+            env=cluster.env, capture_output=True, text=True, timeout=900,
+        )
+    finally:
+        cluster.set_qos_limit(None)
     assert watch.returncode == 0, watch.stdout + watch.stderr
     assert len(job_ids(watch.stdout)) == 5
     assert not set(job_ids(watch.stdout)) & set(job_ids(first.stdout))
     for job in [*job_ids(first.stdout).values(), *job_ids(watch.stdout).values()]:
         assert cluster.wait_for_job(job, timeout=600)["JobState"] == "COMPLETED"
+        assert accounted(cluster, job) == "COMPLETED"
     status = submit_evals(cluster, directory, "--status")
     assert status.returncode == 0, status.stdout
     assert sum(line.startswith("done ") for line in status.stdout.splitlines()) == 8
