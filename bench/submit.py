@@ -7,7 +7,8 @@ fine-tuning job and the 16 base-model cells go out now. `sbatch`, `squeue` and `
 recorders on PATH (this machine has no cluster): squeue lists the 64 training jobs, as a
 real one would, sbatch hands out job ids, sacctmgr says accounting is off (no job limit), and
 each logs its calls. The wall time includes the 1,040 sbatch recorder processes (a small
-bash script each), so it is an upper bound on the script's own work.
+bash script each), so it is an upper bound on the script's own work; a `--dry-run` pass
+first (the same pass without sbatch) measures that work alone.
 
 The last line is `squeue calls at 1040 cells: N`; the target is N <= 2.
 """
@@ -76,6 +77,12 @@ def measure(template: Path, root: Path) -> str:
     env = {**os.environ, "PATH": f"{recorders(root)}:{os.environ['PATH']}", "RECORD_DIR": str(state),
            "BENCH_EXPERIMENT": str(experiment.resolve())}
     start = time.perf_counter()
+    dry = subprocess.run([str(experiment / "submit_evals.sh"), "--dry-run"], env=env, capture_output=True, text=True)
+    dry_elapsed = time.perf_counter() - start
+    if dry.returncode != 0:
+        sys.exit(f"bench: submit_evals.sh --dry-run exited {dry.returncode}:\n{dry.stderr[-2000:]}")
+    (state / "calls").unlink()
+    start = time.perf_counter()
     done = subprocess.run([str(experiment / "submit_evals.sh")], env=env, capture_output=True, text=True, cwd=root)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -89,6 +96,7 @@ def measure(template: Path, root: Path) -> str:
     return "\n".join([
         f"submit_evals.sh at {CELLS} cells ({len(trained)} runs training): {elapsed:.2f} s for one pass, "
         f"{calls.count('sbatch')} sbatch calls, {calls.count('sacctmgr')} sacctmgr calls; {summary}",
+        f"the same pass as --dry-run (no sbatch, the script's own work): {dry_elapsed:.2f} s",
         f"squeue calls at {CELLS} cells: {calls.count('squeue')}",
     ])
 
