@@ -481,6 +481,13 @@ def test_watch_with_a_known_limit_polls_without_being_refused(experiment_dir, sl
     assert len(slurm.calls("squeue")) == 3
 
 
+def test_a_dry_run_is_one_pass_even_with_watch(experiment_dir, slurm):
+    result = submit(experiment_dir, slurm, "--dry-run", "--watch", "0.1", "--max-jobs", "2", "--run", "a")
+    assert result.returncode == 5
+    assert len(lines_starting(result.stdout, "dry-run")) == 2
+    assert len(slurm.calls("squeue")) == 1
+
+
 def test_ctrl_c_stops_watching_cleanly(experiment_dir, slurm):
     env = {**os.environ, "PATH": f"{slurm.bin_dir}:{os.environ['PATH']}", "RECORD_DIR": str(slurm.state)}
     process = subprocess.Popen(

@@ -478,7 +478,8 @@ submit_all() {
   if [ "$waiting" -gt 0 ]; then
     echo "job limit reached: $waiting cells are waiting for a slot ($(limit_line))"
   fi
-  if [ "$watch" -eq 1 ] && [ "$waiting" -gt 0 ]; then
+  # A dry run changes nothing a later look could see: it is one pass, --watch or not.
+  if [ "$watch" -eq 1 ] && [ "$dry_run" -eq 0 ] && [ "$waiting" -gt 0 ]; then
     trap stop_watching INT TERM
     echo "watching: looking again every $poll s until every cell is out (Ctrl-C stops)"
     while [ "$waiting" -gt 0 ]; do
