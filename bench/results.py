@@ -24,7 +24,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -120,12 +119,9 @@ def measure(template: Path, root: Path, repeats: int = 3) -> str:
 
 
 def main() -> None:
-    from run import snapshot_template  # the same snapshot of the working tree as make bench
+    from run import run_alone  # the same snapshot of the working tree as make bench
 
-    with tempfile.TemporaryDirectory(prefix="results-bench-") as scratch:
-        scratch = Path(scratch)
-        template = snapshot_template(scratch / "template")
-        print(measure(template, scratch))
+    run_alone(measure, "results-bench-")
 
 
 if __name__ == "__main__":

@@ -154,6 +154,14 @@ def git_snapshot(directory: Path) -> None:
 # -- templates -------------------------------------------------------------------------------
 
 
+def run_alone(measure, prefix: str) -> None:
+    """Run one part of the benchmark by itself (make bench-results, make bench-submit) on the
+    same snapshot of the working tree as the whole benchmark, and print its report."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        scratch = Path(scratch)
+        print(measure(snapshot_template(scratch / "template"), scratch))
+
+
 def snapshot_template(destination: Path) -> Path:
     """This repo's working tree (tracked and untracked, minus ignored files) as a tagged repo.
 

@@ -19,7 +19,6 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -102,12 +101,9 @@ def measure(template: Path, root: Path) -> str:
 
 
 def main() -> None:
-    from run import snapshot_template  # the same snapshot of the working tree as make bench
+    from run import run_alone  # the same snapshot of the working tree as make bench
 
-    with tempfile.TemporaryDirectory(prefix="submit-bench-") as scratch:
-        scratch = Path(scratch)
-        template = snapshot_template(scratch / "template")
-        print(measure(template, scratch))
+    run_alone(measure, "submit-bench-")
 
 
 if __name__ == "__main__":

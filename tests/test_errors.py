@@ -127,19 +127,24 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_bad_input_fails_before_writing_anything(tmp_path, case):
-    break_it, expected = CASES[case]
+def assert_refused(tmp_path: Path, break_it, expected: list[str]) -> None:
+    """Copy the example, break it, and check `copier copy` refuses it: exit 1, each expected
+    text in the one message, no traceback, nothing written."""
     destination = tmp_path / "experiment"
     shutil.copytree(EXAMPLE, destination)
     break_it(destination)
     before = snapshot(destination)
     result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     for text in expected:
         assert text in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(destination) == before
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_fails_before_writing_anything(tmp_path, case):
+    assert_refused(tmp_path, *CASES[case])
 
 
 def test_a_missing_destination_is_not_created(tmp_path):
