@@ -99,6 +99,11 @@ class Bullet:
         return normalize(split_label(self.raw)[0])
 
     @property
+    def written_label(self) -> str:
+        """The label as the file writes it ("Epochs to evaluate"), for messages."""
+        return inline_text(split_label(self.raw)[0]).strip()
+
+    @property
     def value(self) -> str:
         """The raw source after the label ("**Path**: `/x`" gives "`/x`")."""
         return split_label(self.raw)[1]

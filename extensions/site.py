@@ -71,7 +71,7 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         if not value or value.startswith("("):
             return None
         if is_placeholder(value):
-            warnings.add(f"{path}: {where} → {bullet.label} is {value!r}, a placeholder not filled in: ignored")
+            warnings.add(f"{path}: {where} → {bullet.written_label} is {value!r}, a placeholder not filled in: ignored")
             return None
         return value
 

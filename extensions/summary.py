@@ -277,7 +277,7 @@ class _Reader:
         bullet = self._bullet(sections, *labels)
         value = path_value(bullet.value) if bullet else ""
         if value and is_placeholder(value):
-            self.warnings.add(f"{self.path}: {where} → {bullet.label}: {value!r} is a placeholder: ignored")
+            self.warnings.add(f"{self.path}: {where} → {bullet.written_label}: {value!r} is a placeholder: ignored")
             return None
         return value or None
 
@@ -355,7 +355,7 @@ class _Reader:
         try:
             from_bullet = read_epoch_value(value)
         except EpochSyntaxError as error:
-            raise self._error(f"Evaluation Plan → Configuration → {bullet.label}: {error}",
+            raise self._error(f"Evaluation Plan → Configuration → {bullet.written_label}: {error}",
                               "write all, last, or epoch numbers like 0,2") from None
         if from_bullet is None:
             self.warnings.add(
@@ -460,7 +460,7 @@ class _Reader:
                 return text_value(bullet.value)
             except ValueSyntaxError as error:
                 raise self._error(
-                    f"{section.title} → {bullet.label}: {error}",
+                    f"{section.title} → {bullet.written_label}: {error}",
                     'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
                 ) from None
         return None
@@ -511,7 +511,7 @@ class _Reader:
         match = _DURATION.search(value)
         if not match:
             self.warnings.add(
-                f"{self.path}: Compute Estimates → Evaluation → {bullet.label} {value!r} is not a "
+                f"{self.path}: Compute Estimates → Evaluation → {bullet.written_label} {value!r} is not a "
                 "duration like '~20 minutes': ignored"
             )
             return None
@@ -520,7 +520,7 @@ class _Reader:
         minutes = amount * _MINUTES[match.group(3).lower()[0]]
         if minutes > MAX_PER_EVAL_MINUTES:
             raise self._error(
-                f"Compute Estimates → Evaluation → {bullet.label} {value!r} is more than 14 days",
+                f"Compute Estimates → Evaluation → {bullet.written_label} {value!r} is more than 14 days",
                 "write the time one evaluation takes, e.g. '~20 minutes' (the limit is "
                 "MAX_PER_EVAL_MINUTES in extensions/summary.py)",
             )

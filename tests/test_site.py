@@ -89,7 +89,7 @@ def test_october_template_copy_with_a_placeholder():
     assert (site.account, site.partition, site.constraint, site.username) == ("cses", None, "gpu80", "niznik")
     assert site.outputs_dir == "/scratch/gpfs/MSALGANIK/niznik/ck-outputs/"  # Experiments & Outputs
     assert list(warnings) == [
-        f"{path}: SLURM Defaults → partition is '<partition>', a placeholder not filled in: ignored"
+        f"{path}: SLURM Defaults → Partition is '<partition>', a placeholder not filled in: ignored"
     ]
 
 
@@ -114,8 +114,8 @@ def test_placeholder_paths(tmp_path):
         "- **Outputs**: `/scratch/gpfs/<group>/<username>/ck-outputs/`\n",
     )
     assert (site.username, site.outputs_dir) == (None, None)
-    assert "HPC Environment → username is '<your_username>'" in warnings
-    assert "Common Paths → outputs is '/scratch/gpfs/<group>/<username>/ck-outputs/'" in warnings
+    assert "HPC Environment → Username is '<your_username>'" in warnings
+    assert "Common Paths → Outputs is '/scratch/gpfs/<group>/<username>/ck-outputs/'" in warnings
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def test_prompts_decode_like_yaml_double_quoted_strings(tmp_path, written, expec
 
 def test_unterminated_prompt_names_the_file_and_the_fix(tmp_path):
     text = EXAMPLE.replace(r'- **Prompt**: "Capitalize the given word: {input}\n"', '- **Prompt**: "open {input}')
-    with pytest.raises(InputError, match=r"experiment_summary.md: Training → prompt: .*no closing quote"):
+    with pytest.raises(InputError, match=r"experiment_summary.md: Training → Prompt: .*no closing quote"):
         parse(tmp_path, text)
 
 
@@ -394,7 +394,7 @@ def test_a_placeholder_checkpoint_directory_is_warned_about_and_ignored(tmp_path
                   "- **Checkpoint directory**: `{output_dir_base}`")
     summary, warnings = warned(tmp_path, text)
     assert summary.checkpoint_dir is None
-    assert "Configuration → Output → checkpoint directory: '{output_dir_base}' is a placeholder: ignored" in warnings
+    assert "Configuration → Output → Checkpoint directory: '{output_dir_base}' is a placeholder: ignored" in warnings
 
 
 @pytest.mark.parametrize(
@@ -411,7 +411,7 @@ def test_an_absurd_per_eval_time_is_refused_naming_the_value_and_the_limit(tmp_p
     text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
     with pytest.raises(InputError) as error:
         parse(tmp_path, text)
-    assert f"per-eval time '{estimate}' is more than 14 days" in str(error.value)
+    assert f"Per-eval time '{estimate}' is more than 14 days" in str(error.value)
     assert "MAX_PER_EVAL_MINUTES in extensions/summary.py" in str(error.value)
 
 
@@ -419,7 +419,7 @@ def test_an_unreadable_per_eval_time_is_warned_about(tmp_path):
     text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", "- **Per-eval time:** unknown")
     summary, warnings = warned(tmp_path, text)
     assert summary.per_eval_minutes is None
-    assert "per-eval time 'unknown' is not a duration like '~20 minutes': ignored" in warnings
+    assert "Per-eval time 'unknown' is not a duration like '~20 minutes': ignored" in warnings
 
 
 @pytest.mark.parametrize("epochs", ["0", "100000"])
