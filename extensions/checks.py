@@ -4,7 +4,8 @@ Copier renders the template's `_exclude` patterns after the questions are answer
 before it writes the first file, with `_copier_operation` in the context ("copy" for `copier
 copy` and `copier recopy`, "update" for the three renders of `copier update`): copier.yml
 calls `check_destination` there. It excludes nothing; it raises an InputError naming the
-path, so a copy that could not finish stops with nothing written.
+path, so a copy that could not finish stops with nothing written. A copy also tidies what an
+interrupted copy left half written (`_finish_interrupted_writes`), once every check passed.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from .finetune import YAML_LOADER
 RETRY = "then run the same copier command again"
 
 
-def check_destination(operation: str, dst_path, answers_file, plan: dict, template_files=(), confirmed=True) -> str:
+def check_destination(operation: str, dst_path, answers_file, plan: dict, template_files: dict[str, bool],
+                      scripts_executable: bool, confirmed=True) -> str:
     """Raise an InputError for anything that would stop Copier halfway; return ''.
 
-    `template_files` are the template's own top-level files (submit_evals.sh, …); the plan
-    gives the per-run and per-cell paths.
+    `template_files` are the template's own top-level files (submit_evals.sh, …), each with
+    whether it is executable; the plan gives the per-run and per-cell paths.
     """
     destination = Path(dst_path).absolute()
     if not confirmed:
@@ -36,22 +38,49 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
         )
     if operation == "copy":
         _check_same_plan(destination / str(answers_file), plan)
-    _Paths(destination).check(_written_files(str(answers_file), plan, template_files))
+    files = _written_files(str(answers_file), plan, template_files, scripts_executable)
+    _Paths(destination).check([(relative, named_after) for relative, named_after, _ in files])
+    if operation == "copy":
+        _finish_interrupted_writes(destination, files)
     return ""
 
 
-def _written_files(answers_file: str, plan: dict, template_files) -> list[tuple[str, str]]:
-    """(path relative to the experiment, the input value it is named after) of every file."""
-    files = [(answers_file, "the answers file"), *((name, "the template") for name in template_files)]
+def _written_files(answers_file: str, plan: dict, template_files: dict[str, bool],
+                   scripts_executable: bool) -> list[tuple[str, str, bool]]:
+    """(path relative to the experiment, the input value it is named after, whether it is
+    executable) of every file."""
+    files = [(answers_file, "the answers file", False),
+             *((name, "the template", executable) for name, executable in template_files.items())]
     for run in plan["runs"]:
         named = f"the run name {run['name']!r} in experiment_summary.md"
         log_dirs = {log_dir(run, cell) for cell in run["cells"]}
-        files.extend((f"{directory}/.gitkeep", named) for directory in sorted(log_dirs))
+        files.extend((f"{directory}/.gitkeep", named, False) for directory in sorted(log_dirs))
         files.extend(
-            (script_path(run, cell), f"the task name {cell['task']!r} or the run name {run['name']!r} in experiment_summary.md")
+            (script_path(run, cell), f"the task name {cell['task']!r} or the run name {run['name']!r} in experiment_summary.md",
+             scripts_executable)
             for cell in run["cells"]
         )
     return files
+
+
+def _finish_interrupted_writes(destination: Path, files: list[tuple[str, str, bool]]) -> None:
+    """Undo what a copy stopped by Ctrl-C leaves half done, so the same command completes it.
+
+    Copier writes a file, then sets its mode. Stopped in between, it leaves a file opened but
+    not yet written (empty), or written but not yet executable. Copier would take either for
+    a file edited by hand and ask before overwriting it (without a terminal: stop). Neither
+    holds anything of the user's: the empty file is removed and the other made executable,
+    and Copier then writes the one and finds the other identical.
+    """
+    for relative, _, executable in files:
+        path = destination / relative
+        if path.is_symlink() or not path.is_file() or path.name == ".gitkeep":
+            continue
+        mode = path.stat().st_mode
+        if path.stat().st_size == 0:
+            path.unlink()
+        elif executable and not mode & 0o111:
+            path.chmod(mode | (mode & 0o444) >> 2)  # x wherever r, as Copier's 0o755 gives
 
 
 def _check_same_plan(answers_path: Path, plan: dict) -> None:
@@ -84,35 +113,30 @@ def _check_same_plan(answers_path: Path, plan: dict) -> None:
 
 
 class _Paths:
-    """The destination's file system: the limits on names, and what is already there."""
+    """The destination's file system: its path limit, and what is already there."""
 
     def __init__(self, destination: Path):
         self.destination = destination
         self.real = destination.resolve()
         existing = next(p for p in (destination, *destination.parents) if p.exists())
-        self.name_max = os.pathconf(existing, "PC_NAME_MAX")
+        # Names need no check: names.MAX_NAME_LENGTH keeps every one the template makes
+        # (test_protocol.py measures the longest) far under any file system's NAME_MAX.
         self.path_max = os.pathconf(existing, "PC_PATH_MAX") - 1  # the limit counts the final NUL
         self.checked_dirs: set[str] = set()
+        self.writable_dirs: set[str] = set()
 
     def check(self, files: list[tuple[str, str]]) -> None:
         for relative, named_after in files:
             self._check_length(relative, named_after)
-            parts = PurePosixPath(relative).parts
-            for depth in range(1, len(parts)):
-                if not self._directory_fits("/".join(parts[:depth])):
-                    break  # nothing below a new directory exists yet
+            path = PurePosixPath(relative)
+            for directory in reversed(path.parents[:-1]):  # the outermost first, "." left out
+                if not self._directory_fits(str(directory)):
+                    self._writable(str(directory.parent))  # it makes the new directory there
+                    break
             else:
                 self._file_fits(relative)
 
     def _check_length(self, relative: str, named_after: str) -> None:
-        for part in PurePosixPath(relative).parts:
-            size = len(os.fsencode(part))
-            if size > self.name_max:
-                raise InputError(
-                    self.destination / relative,
-                    f"the name {part!r} is {size} bytes long, and this file system allows {self.name_max}",
-                    f"shorten {named_after}",
-                )
         size = len(os.fsencode(self.destination / relative))
         if size > self.path_max:
             raise InputError(
@@ -147,10 +171,27 @@ class _Paths:
     def _file_fits(self, relative: str) -> None:
         path = self.destination / relative
         if path.is_symlink() or not os.path.lexists(path):
-            return  # Copier replaces a link by the file
+            # Copier creates the file, or replaces the link by it: both need the directory.
+            self._writable(str(PurePosixPath(relative).parent))
+            return
         if not path.is_file():
             raise InputError(
                 path,
                 "is a directory or a special file where the template writes a file",
                 f"move it out of the way, {RETRY}",
             )
+
+    def _writable(self, relative: str) -> None:
+        """A directory the template adds an entry to: Copier would stop there with a traceback."""
+        if relative in self.writable_dirs:
+            return
+        # A directory not there yet is made in the nearest one that is (the destination's
+        # parent, for a copy into a new directory).
+        path = next(p for p in (self.destination / relative, *(self.destination / relative).parents) if p.exists())
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InputError(
+                path,
+                "is not writable by you, and the template adds files there",
+                f"make it writable (`chmod u+w` as its owner), or run copier as the user who owns the experiment, {RETRY}",
+            )
+        self.writable_dirs.add(relative)

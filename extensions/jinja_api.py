@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -63,12 +64,15 @@ _TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
 def check_destination(operation: str, dst_path, answers_file, plan: dict, confirmed: bool = True) -> str:
     """Raise an InputError before anything is written when the destination cannot take the
     tree (called from copier.yml's `_exclude`, see extensions/checks.py); return ''."""
-    top_level = sorted(
-        path.name.removesuffix(".jinja")
-        for path in _TEMPLATE_DIR.iterdir()
+    # name -> whether Copier makes it executable (it gives each file its template file's bits)
+    top_level = {
+        path.name.removesuffix(".jinja"): os.access(path, os.X_OK)
+        for path in sorted(_TEMPLATE_DIR.iterdir())
         if path.is_file() and "{" not in path.name
-    )
-    return checks.check_destination(operation, dst_path, answers_file, plan, top_level, confirmed)
+    }
+    script = next(_TEMPLATE_DIR.glob("*/eval/*.slurm*"))
+    return checks.check_destination(operation, dst_path, answers_file, plan, top_level,
+                                    os.access(script, os.X_OK), confirmed)
 
 
 GLOBALS = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from extensions import protocol
+from extensions.epochs import MAX_EPOCHS
+from extensions.names import MAX_NAME_LENGTH
 
 
 def test_paths_of_a_fine_tuned_and_a_base_cell():
@@ -27,3 +29,19 @@ def test_log_cell_inverts_the_file_pattern_inspect_is_given(cell):
 @pytest.mark.parametrize("file_name", ["notes.txt", "cap_epoch0.eval", ".cap_epoch0.complete", "x_y.json"])
 def test_files_that_are_no_cell_log(file_name):
     assert protocol.log_cell(file_name) is None
+
+
+def test_the_longest_names_fit_every_file_system():
+    """Why checks.py checks the length of paths but not of names: with the longest run and
+    task names the parser accepts and the highest epoch, every name the template writes fits
+    eCryptfs's 143 bytes (the smallest NAME_MAX in common use), and inspect's log fits 255."""
+    run_dir = "r" * MAX_NAME_LENGTH + "_base"  # a base run's directory is the longest
+    name = protocol.cell_name("t" * MAX_NAME_LENGTH, MAX_EPOCHS - 1)
+    written = [protocol.script_path(run_dir, name), protocol.done_mark(run_dir, name),
+               protocol.failed_mark(run_dir, name), protocol.job_record(run_dir, name)]
+    longest = max(len(part) for path in written for part in path.split("/"))
+    assert longest == len(".") + len(name) + len(".complete") == 120
+    assert longest <= 143
+    # inspect names a log `{timestamp}_{pattern}.eval`, filling {id} with a 22-character uuid.
+    log = "2026-11-28T17-39-53+00-00_" + protocol.log_file_pattern(name).replace("{id}", "x" * 22) + ".eval"
+    assert len(log) == 164 <= 255
