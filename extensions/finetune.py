@@ -264,7 +264,8 @@ class _Values:
             return parse(self.data[key])
         except ValueError:
             raise InputError(
-                self.file, f"{key} is {self.data[key]!r}", f"write {key}: {expected}"
+                self.file, f"{key} is {self.data[key]!r}, which is none of the forms {_TOOL} takes",
+                f"write {key}: {expected}",
             ) from None
 
     def epochs(self) -> int | None:

@@ -108,4 +108,5 @@ def _parsed(path: Path, data: dict, key: str, parse):
     try:
         return parse(data[key])
     except ValueError:
-        raise InputError(path, f"{key} is {data[key]!r}", f"write a valid {key} (rerun setup_finetune.py)") from None
+        raise InputError(path, f"{key} is {data[key]!r}, which the fine-tuning recipe cannot read",
+                         f"write a valid {key} (rerun setup_finetune.py)") from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,10 +34,6 @@ CONFIG_FILE = "finetune.yaml"  # what setup_finetune.py wrote for the training t
 JOB_FILE = "finetune.slurm"
 CONDA_PLACEHOLDER = "{conda_env}"
 DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
-
-# Run and task names become directory names, file names and `#SBATCH --job-name` values.
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
-
 
 @dataclass(kw_only=True)
 class Cell:
@@ -104,7 +99,7 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
     warnings = Warnings()
     summary = read_summary(experiment_dir / SUMMARY_FILE, warnings)
     site = read_site(find_site_file(experiment_dir), warnings)
-    _check_names(summary)
+    _check_run_dirs(summary)
     setups = {
         row.name: read_finetune_setup(experiment_dir / row.name / SETUP_FILE, warnings)
         for row in summary.runs
@@ -171,22 +166,9 @@ def _metadata_label(experiment: str, warnings: Warnings) -> str:
     return label
 
 
-def _check_names(summary: Summary) -> None:
-    for kind, names in (
-        ("run", [run.name for run in summary.runs]),
-        ("task", [task.name for task in summary.tasks]),
-    ):
-        for name in names:
-            if not _SAFE_NAME.match(name) or name in (".", ".."):
-                raise InputError(
-                    summary.path,
-                    f"{kind} name {name!r} is not one safe path component",
-                    f"rename the {kind} with letters, digits and . _ + - only "
-                    "(no '/', no spaces, not starting with '-' or '.')",
-                )
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise InputError(summary.path, f"{kind} {duplicates[0]!r} is listed twice", f"give each {kind} its own name")
+def _check_run_dirs(summary: Summary) -> None:
+    """The summary's parser checked each name; a base run's directory gets `_base` added,
+    which can make it another run's."""
     dirs = [_run_dir(run) for run in summary.runs]
     clash = sorted({d for d in dirs if dirs.count(d) > 1})
     if clash:

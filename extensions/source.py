@@ -21,7 +21,7 @@ def read_source(path: Path | str) -> str:
         raise InputError(
             path,
             f"cannot be read: {error.strerror or error}",
-            "check that it is a readable file (permissions, or a directory in its place)",
+            "let your user read it (`chmod u+r FILE` as its owner, or `chmod a+r FILE`)",
         ) from None
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:

@@ -46,14 +46,14 @@ def _quoted_prefix(raw: str) -> str | None:
             if raw[index] == '"':
                 return raw[: index + 1]
             index += 1
-        raise ValueSyntaxError(f"the quoted string {raw!r} has no closing quote")
-    if raw.startswith("'"):
+    elif raw.startswith("'"):
         # In single quotes, '' is an escaped quote and nothing else is special.
         match = re.match(r"'(?:[^']|'')*'", raw)
-        if not match:
-            raise ValueSyntaxError(f"the quoted string {raw!r} has no closing quote")
-        return match.group()
-    return None
+        if match:
+            return match.group()
+    else:
+        return None
+    raise ValueSyntaxError(f"the quoted string {raw!r} has no closing quote")
 
 
 def text_value(raw: str) -> str:

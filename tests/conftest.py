@@ -44,18 +44,19 @@ def scripts(directory: Path) -> list[Path]:
     return sorted(directory.glob("*/eval/*.slurm"))
 
 
-def run_copier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The real `copier` command line, as a user types it.
+def run_copier(*args: str, cwd: Path | None = None, prefix: tuple[str, ...] = (),
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The real `copier` command line, as a user types it (after `prefix`, e.g. setpriv).
 
     Tests copy from this checkout with `--vcs-ref HEAD`: without it Copier would take the
     newest release tag, not the code under test (uncommitted changes included).
     """
     return subprocess.run(
-        [str(Path(sys.executable).parent / "copier"), *args],
+        [*prefix, str(Path(sys.executable).parent / "copier"), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )
 
 

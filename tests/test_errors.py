@@ -38,7 +38,8 @@ CASES = {
     ),
     "no-type-column": (
         lambda d: edit(d / "experiment_summary.md", "| Type | Est. Time |", "| Kind | Est. Time |"),
-        ["no 'Type' column", "fix: add a 'Type' column"],
+        ["experiment_summary.md: the 'All Runs' table has no 'Type' column (its columns: Run Name, Model, LoRA Rank, Learning Rate, Kind,",
+         "fix: add a 'Type' column"],
     ),
     "no-evaluation-tasks": (
         lambda d: edit(d / "experiment_summary.md", "### Evaluation Tasks", "### Tasks"),
@@ -50,7 +51,7 @@ CASES = {
     ),
     "task-without-script": (
         lambda d: edit(d / "experiment_summary.md", "| capitalization | `cap_task.py` |", "| capitalization |  |"),
-        ["task 'capitalization' has no script path"],
+        ["task 'capitalization' has no script path in Evaluation Tasks"],
     ),
     "run-name-dotdot": (lambda d: rename_run(d, "../x"), ["'../x' is not one safe path component"]),
     "run-name-slash": (lambda d: rename_run(d, "a/b"), ["'a/b' is not one safe path component"]),
@@ -62,15 +63,15 @@ CASES = {
     ),
     "no-setup": (
         lambda d: (d / "r16_lr1e-5" / "setup_finetune.yaml").unlink(),
-        ["r16_lr1e-5/setup_finetune.yaml", "not found"],
+        ["r16_lr1e-5/setup_finetune.yaml: setup_finetune.yaml not found for this fine-tuned run", "write Base or Control"],
     ),
     "bad-yaml": (
         lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "lora_rank: 8", "lora_rank: [8"),
-        ["r8_lr1e-5/setup_finetune.yaml", "not valid YAML at line"],
+        ["r8_lr1e-5/setup_finetune.yaml: not valid YAML at line 11, column 3", "fix: fix the YAML syntax there"],
     ),
     "run-listed-twice": (
         lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama", "| r8_lr1e-5 | Llama"),
-        ["experiment_summary.md", "run 'r8_lr1e-5' is listed twice", "fix: give each run its own name"],
+        ["experiment_summary.md: run 'r8_lr1e-5' is listed twice in All Runs", "fix: give each run its own name"],
     ),
     "runs-sharing-a-directory": (
         lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama-3.2-1B-Instruct | 16 | 1e-5 | Fine-tuned |",
@@ -85,7 +86,7 @@ CASES = {
     "checkpoints-nowhere": (
         lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "output_dir_base: /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/\n", ""),
                    edit(d / "experiment_summary.md", "- **Checkpoint directory**: `/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/`\n", "")),
-        ["r8_lr1e-5/setup_finetune.yaml", "no output_dir_base", "Configuration → Output → Checkpoint directory",
+        ["r8_lr1e-5/setup_finetune.yaml: no output_dir_base, and neither experiment_summary.md", "Configuration → Output → Checkpoint directory",
          "Common Paths → Outputs", "fix: add `output_dir_base:"],
     ),
     "epoch-not-saved": (
@@ -114,7 +115,7 @@ CASES = {
     "too-many-cells": (
         lambda d: (edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2", "epochs: 6000"),
                    edit(d / "experiment_summary.md", "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ all |")),
-        ["the plan has 6", "more than the 5000 this template accepts", "MAX_CELLS in extensions/plan.py"],
+        ["the plan has 6006 evaluation cells, more than the 5000 this template accepts", "MAX_CELLS in extensions/plan.py"],
     ),
     "temperature-not-a-number": (
         lambda d: edit(d / "experiment_summary.md", "- **Temperature**: 0", "- **Temperature**: cold"),
@@ -122,19 +123,19 @@ CASES = {
     ),
     "base-model-without-path": (
         lambda d: edit(d / "experiment_summary.md", "- **Llama-3.2-1B-Instruct**:", "- **Llama-3.2-3B-Instruct**:"),
-        ["base run Llama-3.2-1B-Instruct_base", "no path under Resources → Models"],
+        ["base run Llama-3.2-1B-Instruct_base uses model 'Llama-3.2-1B-Instruct', which has no path under Resources → Models"],
     ),
 }
 
 
-def assert_refused(tmp_path: Path, break_it, expected: list[str]) -> None:
+def assert_refused(tmp_path: Path, break_it, expected: list[str], run=run_copier) -> None:
     """Copy the example, break it, and check `copier copy` refuses it: exit 1, each expected
     text in the one message, no traceback, nothing written."""
     destination = tmp_path / "experiment"
     shutil.copytree(EXAMPLE, destination)
     break_it(destination)
     before = snapshot(destination)
-    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
+    result = run("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 1, result.stderr
     for text in expected:
         assert text in result.stderr, result.stderr

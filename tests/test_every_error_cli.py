@@ -1,104 +1,221 @@
-"""Guard for issue 12: every `raise InputError(...)` in extensions/ is claimed by a CLI case.
+"""Guard for issue 12: every refusal the loader can raise has a test through the `copier` CLI.
 
-A site is (module, enclosing function, the literal start of its problem text), so it survives
-line moves but not a new raise. COVERAGE names the CLI case (file::case id) believed to drive
-each site through the real `copier copy`. UNAUDITED lists the sites whose coverage has not yet
-been checked: an honest gap, not a claim. A new raise in neither makes test_every_site_is_claimed fail.
+A raise site is one `raise InputError(...)` (or `raise self._error(...)`, or the syntax errors
+the summary's parser turns into InputErrors) in extensions/, named by its module and the
+function around it. COVERAGE claims each site with a fragment of its own source text and the
+CLI case that drives it. The claim is checked both ways: the fragment must be in that site's
+source and no other site's, and in what the case asserts stderr holds (a case table's
+expected texts, or a test's own source). So a claim cannot point at a case that shows
+another message, and a new raise without a claim fails here.
 """
 
+from __future__ import annotations
+
 import ast
+import inspect
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
+from tests import test_errors, test_input_errors_cli, test_interactive, test_lifecycle
+
 EXTENSIONS = Path(__file__).resolve().parent.parent / "extensions"
+RAISED = {"InputError", "_error", "EpochSyntaxError", "ValueSyntaxError"}
 
 
-def _prefix(node: ast.expr) -> str:
-    """The literal start of a problem text: a plain string, or an f-string's text before its first {}."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value[:30]
-    if isinstance(node, ast.JoinedStr):
-        text = ""
-        for part in node.values:
-            if not isinstance(part, ast.Constant):
-                break
-            text += part.value
-        return text[:30]
-    return "?"
+@dataclass(frozen=True)
+class Site:
+    module: str
+    function: str
+    line: int
+    source: str
 
 
-def raise_sites() -> list[tuple[str, str, str]]:
+class _Raises(ast.NodeVisitor):
+    def __init__(self, module: str, text: str) -> None:
+        self.module, self.text = module, text
+        self.functions: list[str] = []
+        self.sites: list[Site] = []
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.functions.append(node.name)
+        self.generic_visit(node)
+        self.functions.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        call = node.exc
+        if isinstance(call, ast.Call):
+            name = getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+            if name in RAISED:
+                function = self.functions[-1] if self.functions else "<module>"
+                self.sites.append(Site(self.module, function, node.lineno, ast.get_source_segment(self.text, call)))
+        self.generic_visit(node)
+
+
+def raise_sites() -> list[Site]:
     sites = []
     for path in sorted(EXTENSIONS.glob("*.py")):
-        for function in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for node in ast.walk(function):
-                call = node.exc if isinstance(node, ast.Raise) else None
-                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "InputError":
-                    problem = call.args[1] if len(call.args) > 1 else None
-                    sites.append((path.stem, function.name, _prefix(problem) if problem else "?"))
-    return sorted(set(sites))
+        visitor = _Raises(path.stem, path.read_text())
+        visitor.visit(ast.parse(visitor.text))
+        sites.extend(visitor.sites)
+    return sites
 
 
-E, I = "test_errors.py::", "test_input_errors_cli.py::"
-L = "test_lifecycle.py::"
+# -- the evidence a claim points at ----------------------------------------------------------
 
-COVERAGE = {
-    ("summary", "read_summary", "experiment_summary.md not foun"): E + "no-summary",
-    ("finetune", "read_finetune_setup", "setup_finetune.yaml not found "): E + "no-setup",
-    ("finetune", "load_yaml_mapping", "not valid YAML"): E + "bad-yaml",
-    ("finetune", "epochs", "epochs is "): I + "epochs-absurd",
-    ("plan", "build_plan", "the plan has "): E + "too-many-cells",
-    ("plan", "_check_names", "two runs would share the direc"): E + "runs-sharing-a-directory",
-    ("plan", "_check_names", ""): E + "run-listed-twice",
-    ("plan", "epochs", "epoch "): E + "epoch-outside",
-    ("plan", "_fine_tuned_run", "run "): E + "epoch-not-saved",
-    ("plan", "_run", "run "): E + "no-conda-env",
-    ("plan", "_check_model_arg", "model path "): E + "model-path-with-comma",
-    ("precedence", "checkpoints", "no output_dir_base, and neithe"): E + "checkpoints-nowhere",
-    ("precedence", "base_text", "base run "): E + "base-run-without-prompt",
-    ("precedence", "base_model_path", "base run "): E + "base-model-without-path",
-    ("names", "check_length", ""): I + "run-name-300",
-    ("sbatch", "checked", "the sbatch "): E + "bad-account-in-setup",
-    ("source", "read_source", "is not UTF-8 text: byte 0x"): I + "summary-not-utf8",
-    # The checks before anything is written (test_lifecycle.py drives the copier CLI too).
-    ("checks", "_check_length", "the name "): L + "test_a_tree_that_would_not_fit_is_refused_before_anything_is_written[long_task]",
-    ("checks", "_check_length", "the path is "): L + "test_a_tree_that_would_not_fit_is_refused_before_anything_is_written[long_path]",
-    ("checks", "_directory_fits", "is a file where the template p"): L + "test_a_tree_that_would_not_fit_is_refused_before_anything_is_written[eval_is_a_file]",
-    ("checks", "_directory_fits", "leads to "): L + "test_a_tree_that_would_not_fit_is_refused_before_anything_is_written[run_dir_links_outside]",
-    ("checks", "_file_fits", "is a directory or a special fi"): L + "test_a_tree_that_would_not_fit_is_refused_before_anything_is_written[script_is_a_directory]",
-    ("checks", "_check_same_plan", "this experiment was rendered f"): L + "test_a_copy_that_would_change_the_plan_is_refused_before_anything_changes",
+
+@dataclass(frozen=True)
+class InTable:
+    """A case of a CLI table: (break the example, the texts stderr must hold)."""
+
+    module: object
+    name: str
+    table: str = "CASES"
+
+    def asserted(self) -> str:
+        cases = getattr(self.module, self.table)
+        return "\n".join(cases[self.name][1]) if self.name in cases else ""
+
+
+@dataclass(frozen=True)
+class InSource:
+    """A CLI test (or a setup one runs) whose own source holds the message it asserts."""
+
+    function: object
+
+    def asserted(self) -> str:
+        name = self.function.__name__
+        assert name.startswith("test_") or self.function in test_lifecycle.NOT_FITTING, name
+        return inspect.getsource(self.function)
+
+
+def E(name: str) -> InTable:
+    return InTable(test_errors, name)
+
+
+def I(name: str) -> InTable:  # noqa: E743 (read as "input errors")
+    return InTable(test_input_errors_cli, name)
+
+
+def U(name: str) -> InTable:
+    return InTable(test_input_errors_cli, name, "AS_ANOTHER_USER")
+
+
+L = test_lifecycle
+
+COVERAGE: dict[tuple[str, str, str], Case | Test] = {
+    # The checks before anything is written (checks.py).
+    ("checks", "check_destination", "the plan was not confirmed"): InSource(test_interactive.test_answering_no_writes_nothing),
+    ("checks", "_check_same_plan", "rendered from another plan"): InSource(L.test_a_copy_that_would_change_the_plan_is_refused_before_anything_changes),
+    ("checks", "_check_length", "and this file system allows"): InSource(L._long_path),
+    ("checks", "_directory_fits", "outside the experiment (a symbolic link)"): InSource(L._run_dir_links_outside),
+    ("checks", "_directory_fits", "is a file where the template puts a directory"): InSource(L._eval_is_a_file),
+    ("checks", "_file_fits", "is a directory or a special file"): InSource(L._script_is_a_directory),
+    ("checks", "_writable", "is not writable by you"): U("experiment-read-only"),
+    # Input files as bytes (source.py), and names (names.py).
+    ("source", "read_source", "cannot be read: "): U("setup-unreadable"),
+    ("source", "read_source", "is not UTF-8 text"): I("summary-not-utf8"),
+    ("names", "check_name", "is not one safe path component"): E("run-name-dotdot"),
+    ("names", "check_length", "characters long"): I("run-name-300"),
+    # experiment_summary.md (summary.py, with epochs.py and values.py).
+    ("summary", "read_summary", "experiment_summary.md not found"): E("no-summary"),
+    ("summary", "_runs", "no 'All Runs' table"): E("no-all-runs"),
+    ("summary", "_runs", "the All Runs table has no rows"): I("all-runs-empty"),
+    ("summary", "_runs", "is listed twice in All Runs"): E("run-listed-twice"),
+    ("summary", "_columns", "table has no '"): E("no-type-column"),
+    ("summary", "_kind", "in All Runs, which says"): I("type-both"),
+    ("summary", "_tasks", "no 'Evaluation Tasks' table"): E("no-evaluation-tasks"),
+    ("summary", "_tasks", "has no script path in Evaluation Tasks"): E("task-without-script"),
+    ("summary", "_tasks", "the Evaluation Tasks table has no rows"): I("tasks-empty"),
+    ("summary", "_tasks", "is listed twice in Evaluation Tasks"): I("task-listed-twice"),
+    ("summary", "_plan_epochs", "name the epochs to evaluate, e.g. 'epochs 0 and 2'"): I("plan-range-too-long"),
+    ("summary", "_plan_epochs", "Evaluation Plan → Configuration → "): I("epochs-to-evaluate-unreadable"),
+    ("summary", "_matrix", "the Evaluation Matrix has no 'Run Name' column"): E("matrix-without-run-name"),
+    ("summary", "_matrix", "cells and its header"): I("matrix-row-short"),
+    ("summary", "_matrix", "the Evaluation Matrix gives run "): I("matrix-run-twice"),
+    ("summary", "_matrix", "Evaluation Matrix, run "): I("bare-x-cell"),
+    ("summary", "_epochs", "Configuration → Epochs is "): I("summary-epochs-zero"),
+    ("summary", "_quoted", "write it as a double-quoted string"): I("prompt-unclosed-quote"),
+    ("summary", "_temperature", "Configuration → Evaluation → Temperature "): E("temperature-not-a-number"),
+    ("summary", "_max_tokens", "Max tokens "): I("max-tokens-zero"),
+    ("summary", "_per_eval_minutes", "is more than 14 days"): I("per-eval-absurd"),
+    ("epochs", "_numbers", "spans more than"): I("plan-range-too-long"),
+    ("epochs", "read_matrix_cell", "is ambiguous: an x is a check mark"): I("bare-x-cell"),
+    ("epochs", "read_matrix_cell", "is neither a check mark, epochs, nor a '-'"): I("matrix-cell-unreadable"),
+    ("values", "_quoted_prefix", "has no closing quote"): I("prompt-unclosed-quote"),
+    ("values", "text_value", "is not a valid quoted string"): I("prompt-bad-escape"),
+    # setup_finetune.yaml (finetune.py).
+    ("finetune", "read_finetune_setup", "setup_finetune.yaml not found"): E("no-setup"),
+    ("finetune", "read_finetune_setup", "input_formatting is empty (null)"): I("input-formatting-null"),
+    ("finetune", "read_finetune_setup", "without its leading dot"): I("dataset-ext-without-dot"),
+    ("finetune", "read_finetune_setup", "dataset_type is "): I("dataset-type-unknown"),
+    ("finetune", "load_yaml_mapping", "fix the YAML syntax there"): E("bad-yaml"),
+    ("finetune", "load_yaml_mapping", "not valid YAML: "): I("setup-control-character"),
+    ("finetune", "load_yaml_mapping", "is not a mapping of settings"): I("setup-empty"),
+    ("finetune", "text", "not text"): I("setup-prompt-a-number"),
+    ("finetune", "nonempty", "or delete the line"): I("input-dir-base-blank"),
+    ("finetune", "parsed", "which is none of the forms {_TOOL} takes"): I("epochs-to-save-unreadable"),
+    ("finetune", "epochs", "e.g. epochs: 2"): I("setup-epochs-zero"),
+    ("finetune", "epochs", "epochs is {epochs}, more than the limit of"): I("epochs-absurd"),
+    # finetune.yaml, as setup_finetune.py wrote it (finetune_config.py).
+    ("finetune_config", "text", "not a path"): I("config-output-dir-a-number"),
+    ("finetune_config", "read_finetune_config", "refers to a value this file does not hold"): I("config-output-dir-unresolved"),
+    ("finetune_config", "_epochs", "training epochs (rerun setup_finetune.py)"): I("config-epochs-zero"),
+    ("finetune_config", "_parsed", "which the fine-tuning recipe cannot read"): I("config-epochs-to-save-unreadable"),
+    # finetune.slurm (finetune_job.py).
+    ("finetune_job", "read_finetune_job_name", "close the quote in this #SBATCH line"): I("finetune-slurm-unclosed-quote"),
+    # claude.local.md (site.py), and the #SBATCH header (sbatch.py).
+    ("site", "_extra_sbatch", "Extra sbatch options {text!r}"): I("extra-sbatch-unclosed-quote"),
+    ("site", "_extra_sbatch", "is not of the form --option=value"): I("extra-sbatch-not-an-option"),
+    ("site", "_extra_sbatch", "is set per script by the template"): I("extra-sbatch-job-name"),
+    ("site", "_max_jobs", "SLURM Defaults → max jobs "): I("max-jobs-unreadable"),
+    ("sbatch", "checked", "is not an sbatch option name"): I("extra-sbatch-capitals"),
+    ("sbatch", "checked", "is not one plain word"): E("bad-account-in-setup"),
+    # The plan (plan.py, precedence.py).
+    ("plan", "build_plan", "evaluation cells, more than the"): E("too-many-cells"),
+    ("plan", "_check_run_dirs", "two runs would share the directory"): E("runs-sharing-a-directory"),
+    ("plan", "epochs", "0-indexed"): E("epoch-outside"),
+    ("plan", "_fine_tuned_run", "is to be evaluated at epoch"): E("epoch-not-saved"),
+    ("plan", "_run", "has no conda environment"): E("no-conda-env"),
+    ("plan", "_check_model_arg", "would reach inspect's -M model_path altered"): E("model-path-with-comma"),
+    ("precedence", "checkpoints", "no output_dir_base, and neither"): E("checkpoints-nowhere"),
+    ("precedence", "training_data", "no input_dir_base or dataset_label"): I("training-data-nowhere"),
+    ("precedence", "base_model_path", "which has no path under Resources → Models"): E("base-model-without-path"),
+    ("precedence", "base_text", "needs a {what}"): E("base-run-without-prompt"),
 }
 
-# Sites not yet checked against a CLI case (deadline ran out during the audit).
-UNAUDITED = (
-    ("checks", "check_destination", "nothing was written: the plan "),
-    ("finetune", "load_yaml_mapping", "is not a mapping of settings"),
-    ("finetune", "load_yaml_mapping", "not valid YAML: "),
-    ("finetune", "nonempty", ""),
-    ("finetune", "parsed", ""),
-    ("finetune", "read_finetune_setup", "dataset_ext is "),
-    ("finetune", "read_finetune_setup", "dataset_type is "),
-    ("finetune", "read_finetune_setup", "input_formatting is empty (nul"),
-    ("finetune", "text", ""),
-    ("finetune_config", "_epochs", "epochs is "),
-    ("finetune_config", "_parsed", ""),
-    ("finetune_config", "read_finetune_config", ""),
-    ("finetune_config", "read_finetune_config", "output_dir "),
-    ("finetune_config", "text", ""),
-    ("finetune_job", "read_finetune_job_name", "line "),
-    ("names", "check_name", ""),
-    ("precedence", "training_data", "no input_dir_base or dataset_l"),
-    ("sbatch", "checked", ""),
-    ("site", "_extra_sbatch", "SLURM Defaults → Extra sbatch "),
-    ("site", "_max_jobs", "SLURM Defaults → max jobs "),
-    ("source", "read_source", "cannot be read: "),
-)
+
+def _claimed_sites(sites: list[Site]) -> dict[tuple[str, str, str], list[Site]]:
+    return {
+        claim: [s for s in sites if (s.module, s.function) == claim[:2] and claim[2] in s.source]
+        for claim in COVERAGE
+    }
+
+
+def literal(fragment: str) -> str:
+    """The longest piece of a claim's fragment that reaches the message as written: the
+    text between an f-string's placeholders, without the quotes around it."""
+    pieces = re.split(r"\{[^}]*\}", fragment)
+    return max((piece.strip('"') for piece in pieces), key=len)
 
 
 def test_every_site_is_claimed_once():
     sites = raise_sites()
-    claimed = set(COVERAGE) | set(UNAUDITED)
-    assert [s for s in sites if s not in claimed] == []
-    assert [s for s in claimed if s not in sites] == []
-    assert not set(COVERAGE) & set(UNAUDITED)
+    claimed = _claimed_sites(sites)
+    assert {claim: [s.line for s in found] for claim, found in claimed.items() if len(found) != 1} == {}
+    assert [s for s in sites if not any(s in found for found in claimed.values())] == []
+
+
+def test_each_claim_names_its_site_alone():
+    """A claim's literal is in one raise site's source of all, so a message holding it came
+    from that site."""
+    sites = raise_sites()
+    where = {claim: [f"{s.module}:{s.line}" for s in sites if literal(claim[2]) in s.source] for claim in COVERAGE}
+    assert {claim: found for claim, found in where.items() if len(found) != 1} == {}
+
+
+def test_each_claimed_case_asserts_its_sites_message():
+    missing = {claim: evidence for claim, evidence in COVERAGE.items() if literal(claim[2]) not in evidence.asserted()}
+    assert missing == {}

@@ -134,7 +134,7 @@ QUOTING_FILTERS = {
 # of a protocol.py function to a rendered script that runs without the package.
 CODE = {"protocol_source"}
 # Values the plan made safe where it built them: run and task names are checked to be one
-# safe path component (letters, digits, . _ + -, plan._check_names), and so are the names
+# safe path component (letters, digits, . _ + -, names.check_name), and so are the names
 # made of them; an epoch is a number.
 CHECKED_NAMES = {"run.name", "run.dir", "cell.name", "cell.task", "cell.job_name", "cell.epoch"}
 

@@ -1,11 +1,42 @@
-"""The parsers' refusals of hostile input, through the real `copier` command line: exit 1,
-one message naming the file, nothing written, no traceback."""
+"""Every refusal of the loader, through the real `copier` command line: exit 1, one message
+naming the file, the value and the fix, nothing written, no traceback.
+
+test_every_error_cli.py checks that each raise site in extensions/ has its case here or in
+test_errors.py (or, for the checks of the destination, in test_lifecycle.py).
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from tests.test_errors import assert_refused, edit
+from tests.conftest import ROOT, run_copier
+from tests.test_errors import EXAMPLE, assert_refused, edit
+
+FIXTURE_RUN = ROOT / "tests/fixtures/nov2025/cap_r8_lr1e-5"
+
+
+def summary(d: Path, old: str, new: str) -> None:
+    edit(d / "experiment_summary.md", old, new)
+
+
+def setup(d: Path, old: str, new: str) -> None:
+    edit(d / "r8_lr1e-5" / "setup_finetune.yaml", old, new)
+
+
+def site(d: Path, old: str, new: str) -> None:
+    edit(d / "claude.local.md", old, new)
+
+
+def written_by_setup_finetune(d: Path, file: str, old: str, new: str) -> None:
+    """The run's finetune.yaml or finetune.slurm as cruijff_kit's setup_finetune.py wrote
+    them (tests/fixtures), with one line changed."""
+    shutil.copy(FIXTURE_RUN / file, d / "r8_lr1e-5" / file)
+    edit(d / "r8_lr1e-5" / file, old, new)
 
 
 def replace_bytes(path, old: bytes, new: bytes) -> None:
@@ -29,7 +60,7 @@ CASES = {
     ),
     "bare-x-cell": (
         lambda d: edit(d / "experiment_summary.md", "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | x |"),
-        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'x' is ambiguous", "write ✓ to evaluate"],
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'x' is ambiguous: an x is a check mark to some", "write ✓ to evaluate"],
     ),
     "matrix-row-short": (
         lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |", "| r16_lr1e-5 | ✓ epoch 0,1 |"),
@@ -37,7 +68,7 @@ CASES = {
     ),
     "per-eval-absurd": (
         lambda d: edit(d / "experiment_summary.md", "~20 minutes", "9999999 hours"),
-        ["per-eval time '9999999 hours' is more than 14 days", "MAX_PER_EVAL_MINUTES"],
+        ["Compute Estimates → Evaluation → Per-eval time '9999999 hours' is more than 14 days", "MAX_PER_EVAL_MINUTES"],
     ),
     "epochs-absurd": (
         lambda d: edit(d / "r8_lr1e-5" / "setup_finetune.yaml", "epochs: 2", "epochs: 100000"),
@@ -49,7 +80,152 @@ CASES = {
     ),
     "type-both": (
         lambda d: edit(d / "experiment_summary.md", "| Control | - |", "| Fine-tuned base | - |"),
-        ["Type 'Fine-tuned base' in All Runs", "Base (or Control) for a model evaluated without fine-tuning"],
+        ["has Type 'Fine-tuned base' in All Runs, which says both fine-tuned and base", "Base (or Control) for a model evaluated without fine-tuning"],
+    ),
+    # experiment_summary.md
+    "all-runs-empty": (
+        lambda d: [summary(d, line, "") for line in (
+            "| r8_lr1e-5 | Llama-3.2-1B-Instruct | 8 | 1e-5 | Fine-tuned | ~12 min |\n",
+            "| r16_lr1e-5 | Llama-3.2-1B-Instruct | 16 | 1e-5 | Fine-tuned | ~12 min |\n",
+            "| Llama-3.2-1B-Instruct_base | Llama-3.2-1B-Instruct | - | - | Control | - |\n")],
+        ["experiment_summary.md: the All Runs table has no rows", "fix: list every run in All Runs"],
+    ),
+    "tasks-empty": (
+        lambda d: [summary(d, line, "") for line in (
+            "| capitalization | `cap_task.py` | same as training | Capitalize five-letter words from the held-out test split |\n",
+            "| capitalization_6L | `cap_task.py` | `/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_6L_80P_1000.json` "
+            "| Generalization to six-letter words |\n")],
+        ["experiment_summary.md: the Evaluation Tasks table has no rows"],
+    ),
+    "task-listed-twice": (
+        lambda d: summary(d, "| capitalization_6L | `cap_task.py` |", "| capitalization | `cap_task.py` |"),
+        ["experiment_summary.md: task 'capitalization' is listed twice in Evaluation Tasks", "fix: give each task its own name"],
+    ),
+    "plan-range-too-long": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch", "Evaluate epochs 0-20000 of"),
+        ["experiment_summary.md: Evaluation Plan: the range 'epochs 0-20000' spans more than 10000 epochs",
+         "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
+    "epochs-to-evaluate-unreadable": (
+        lambda d: summary(d, "### Evaluation Matrix", "### Configuration\n- **Epochs to evaluate**: 0-99999\n\n### Evaluation Matrix"),
+        ["experiment_summary.md: Evaluation Plan → Configuration → Epochs to evaluate: the range 'epochs 0-99999'",
+         "fix: write all, last, or epoch numbers like 0,2"],
+    ),
+    "matrix-run-twice": (
+        lambda d: summary(d, "| r16_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epoch 0,1 |"),
+        ["experiment_summary.md: the Evaluation Matrix gives run r8_lr1e-5, task capitalization twice"],
+    ),
+    "matrix-cell-unreadable": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | maybe |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'maybe' is neither a check mark, epochs, nor a '-'"],
+    ),
+    "summary-epochs-zero": (
+        lambda d: summary(d, "- **Epochs**: 2", "- **Epochs**: 0"),
+        ["experiment_summary.md: Configuration → Epochs is 0, outside 1..10000"],
+    ),
+    "prompt-unclosed-quote": (
+        lambda d: summary(d, '- **Prompt**: "Capitalize the given word: {input}\\n"', '- **Prompt**: "Capitalize the given word: {input}'),
+        ["experiment_summary.md: Training → Prompt: the quoted string '\"Capitalize the given word: {input}' has no closing quote",
+         "fix: write it as a double-quoted string with backslash escapes"],
+    ),
+    "prompt-bad-escape": (
+        lambda d: summary(d, "{input}\\n", "{input}\\q"),
+        ["experiment_summary.md: Training → Prompt: \"Capitalize the given word: {input}\\q\" is not a valid quoted string"],
+    ),
+    "max-tokens-zero": (
+        lambda d: summary(d, "- **Temperature**: 0", "- **Temperature**: 0\n- **Max tokens**: 0"),
+        ["experiment_summary.md: Configuration → Evaluation → Max tokens '0' is not a positive whole number"],
+    ),
+    # setup_finetune.yaml
+    "setup-empty": (
+        lambda d: (d / "r8_lr1e-5" / "setup_finetune.yaml").write_text(""),
+        ["r8_lr1e-5/setup_finetune.yaml: is not a mapping of settings", "fix: write `key: value` lines"],
+    ),
+    "setup-control-character": (
+        lambda d: setup(d, "lr: 1e-5", "lr: 1e-5\x07"),
+        ["r8_lr1e-5/setup_finetune.yaml: not valid YAML: unacceptable character #x0007"],
+    ),
+    "input-formatting-null": (
+        lambda d: setup(d, "input_formatting: ''", "input_formatting:"),
+        ["r8_lr1e-5/setup_finetune.yaml: input_formatting is empty (null), which setup_finetune.py cannot join"],
+    ),
+    "dataset-ext-without-dot": (
+        lambda d: setup(d, "dataset_ext: .json", "dataset_ext: json"),
+        ["r8_lr1e-5/setup_finetune.yaml: dataset_ext is 'json', without its leading dot", "fix: write dataset_ext: '.json'"],
+    ),
+    "dataset-type-unknown": (
+        lambda d: setup(d, "dataset_ext: .json", "dataset_ext: .json\ndataset_type: csv_dataset"),
+        ["r8_lr1e-5/setup_finetune.yaml: dataset_type is 'csv_dataset', which setup_finetune.py refuses",
+         "fix: write one of instruct_dataset, chat_dataset, text_completion_dataset"],
+    ),
+    "setup-prompt-a-number": (
+        lambda d: setup(d, 'prompt: "Capitalize the given word: {input}\\n"', "prompt: 42"),
+        ["r8_lr1e-5/setup_finetune.yaml: prompt is 42 (int), not text", "fix: quote it: prompt: '...'"],
+    ),
+    "input-dir-base-blank": (
+        lambda d: setup(d, "input_dir_base: /scratch/gpfs/MSALGANIK/mjs3/data/capitalization/", "input_dir_base: ' '"),
+        ["r8_lr1e-5/setup_finetune.yaml: input_dir_base is empty", "fix: write the input_dir_base, or delete the line"],
+    ),
+    "epochs-to-save-unreadable": (
+        lambda d: setup(d, "epochs: 2", "epochs: 2\nepochs_to_save: sometimes"),
+        ["r8_lr1e-5/setup_finetune.yaml: epochs_to_save is 'sometimes', which is none of the forms setup_finetune.py takes",
+         "fix: write epochs_to_save: all, none, or epoch numbers like '0,2'"],
+    ),
+    "setup-epochs-zero": (
+        lambda d: setup(d, "epochs: 2", "epochs: 0"),
+        ["r8_lr1e-5/setup_finetune.yaml: epochs is 0", "fix: write the number of training epochs, e.g. epochs: 2"],
+    ),
+    "training-data-nowhere": (
+        lambda d: (setup(d, "input_dir_base: /scratch/gpfs/MSALGANIK/mjs3/data/capitalization/\n", ""),
+                   setup(d, "dataset_label: words_5L_80P_1000\n", ""),
+                   summary(d, "- **Path**: `/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_5L_80P_1000.json`\n", "")),
+        ["r8_lr1e-5/setup_finetune.yaml: no input_dir_base or dataset_label, and the summary has no Resources → Dataset → Path"],
+    ),
+    # finetune.yaml and finetune.slurm, as setup_finetune.py wrote them
+    "config-output-dir-a-number": (
+        lambda d: written_by_setup_finetune(d, "finetune.yaml", "output_dir: /scratch/gpfs/MSALGANIK/mjs3/cap_rank_sweep_2025-11-12/ck-out-r8_lr1e-5/",
+                                            "output_dir: 5"),
+        ["r8_lr1e-5/finetune.yaml: output_dir is 5, not a path", "fix: write output_dir as text"],
+    ),
+    "config-output-dir-unresolved": (
+        lambda d: written_by_setup_finetune(d, "finetune.yaml", "output_dir: /scratch/gpfs/MSALGANIK/mjs3/cap_rank_sweep_2025-11-12/",
+                                            "output_dir: ${scratch}/"),
+        ["r8_lr1e-5/finetune.yaml: output_dir '${scratch}/ck-out-r8_lr1e-5/' refers to a value this file does not hold"],
+    ),
+    "config-epochs-zero": (
+        lambda d: written_by_setup_finetune(d, "finetune.yaml", "\nepochs: 3\n", "\nepochs: 0\n"),
+        ["r8_lr1e-5/finetune.yaml: epochs is 0", "fix: write the number of training epochs (rerun setup_finetune.py)"],
+    ),
+    "config-epochs-to-save-unreadable": (
+        lambda d: written_by_setup_finetune(d, "finetune.yaml", "epochs_to_save: 0,2", "epochs_to_save: sometimes"),
+        ["r8_lr1e-5/finetune.yaml: epochs_to_save is 'sometimes', which the fine-tuning recipe cannot read"],
+    ),
+    "finetune-slurm-unclosed-quote": (
+        lambda d: written_by_setup_finetune(d, "finetune.slurm", "#SBATCH --job-name=r8_lr1e-5", '#SBATCH --job-name="r8_lr1e-5'),
+        ["r8_lr1e-5/finetune.slurm: line 2: '#SBATCH --job-name=\"r8_lr1e-5 # Job name': No closing quotation",
+         "fix: close the quote in this #SBATCH line"],
+    ),
+    # claude.local.md
+    "extra-sbatch-unclosed-quote": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--comment=\"a b`"),
+        ["claude.local.md: SLURM Defaults → Extra sbatch options '--comment=\"a b': No closing quotation", "fix: close the quote"],
+    ),
+    "extra-sbatch-not-an-option": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--mail-type END`"),
+        ["claude.local.md: SLURM Defaults → Extra sbatch options: '--mail-type' is not of the form --option=value"],
+    ),
+    "extra-sbatch-job-name": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--job-name=mine`"),
+        ["claude.local.md: SLURM Defaults → Extra sbatch options: --job-name is set per script by the template",
+         "fix: leave --job-name out"],
+    ),
+    "extra-sbatch-capitals": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--Mail-Type=END`"),
+        ["claude.local.md: 'Mail-Type' is not an sbatch option name", "fix: write it as sbatch spells it, e.g. mail-type"],
+    ),
+    "max-jobs-unreadable": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Max jobs**: many"),
+        ["claude.local.md: SLURM Defaults → max jobs 'many' is not a positive whole number"],
     ),
 }
 
@@ -57,3 +233,46 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_hostile_input_fails_before_writing_anything(tmp_path, case):
     assert_refused(tmp_path, *CASES[case])
+
+
+# -- as a user the files do not let in --------------------------------------------------------
+
+AS_ANOTHER_USER = {
+    "setup-unreadable": (
+        lambda d: (d / "r8_lr1e-5" / "setup_finetune.yaml").chmod(0),
+        ["r8_lr1e-5/setup_finetune.yaml: cannot be read: Permission denied", "fix: let your user read it"],
+    ),
+    "experiment-read-only": (
+        lambda d: d.chmod(0o555),
+        ["experiment: is not writable by you, and the template adds files there",
+         "fix: make it writable (`chmod u+w` as its owner)"],
+    ),
+}
+
+
+@pytest.fixture
+def unprivileged():
+    """A directory and a `copier` runner that meet permission bits. Root reads and writes
+    anything, so as root copier runs as `nobody`, in a directory nobody can reach."""
+    directory = Path(tempfile.mkdtemp())
+    directory.chmod(0o755)
+    if os.geteuid() != 0:
+        yield directory, run_copier
+    else:
+        # The template repository belongs to root: git refuses another user's repository
+        # unless told it is safe.
+        (directory / ".gitconfig").write_text("[safe]\n\tdirectory = *\n")
+        as_nobody = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+        yield directory, lambda *args: run_copier(*args, prefix=as_nobody, env={"HOME": str(directory)})
+    shutil.rmtree(directory)
+
+
+@pytest.mark.parametrize("case", AS_ANOTHER_USER)
+def test_files_you_may_not_read_or_write_are_refused_before_writing_anything(unprivileged, case):
+    directory, run = unprivileged
+    try:
+        assert_refused(directory, *AS_ANOTHER_USER[case], run=run)
+    finally:
+        for path in (directory / "experiment").rglob("*"):
+            path.chmod(0o755)
+        (directory / "experiment").chmod(0o755)
