@@ -15,9 +15,11 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from . import sbatch
 from .changes import log_dir, script_path
 from .errors import InputError
 from .finetune import YAML_LOADER
+from .names import check_name
 
 RETRY = "then run the same copier command again"
 
@@ -36,6 +38,7 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
             "nothing was written: the plan was not confirmed",
             "change the input files the plan comes from, then run the same copier command again",
         )
+    _check_printed_values(destination / str(answers_file), plan)
     if operation == "copy":
         _check_same_plan(destination / str(answers_file), plan)
     files = _written_files(str(answers_file), plan, template_files, scripts_executable)
@@ -43,6 +46,40 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
     if operation == "copy":
         _finish_interrupted_writes(destination, files)
     return ""
+
+
+def _check_printed_values(answers_path: Path, plan: dict) -> None:
+    """The values the templates print without quoting them, checked again in the plan
+    they are given.
+
+    The loader checked them when it built the plan, but update, recopy and `copier copy
+    --data-file` render a plan read back from an answers file, which anyone may have edited:
+    a run name like `x$(cmd)` would run in every script.
+    """
+    try:
+        for run in plan["runs"]:
+            check_name(answers_path, "run", run["name"])
+            check_name(answers_path, "run directory", run["dir"])
+            for option, value in run["sbatch"]:
+                sbatch.checked(option, value, answers_path)
+            for cell in run["cells"]:
+                check_name(answers_path, "task", cell["task"])
+                check_name(answers_path, "cell", cell["name"])
+                sbatch.checked("job-name", cell["job_name"], answers_path)
+                if cell["epoch"] is not None and type(cell["epoch"]) is not int:
+                    raise InputError(answers_path, f"epoch {cell['epoch']!r} is not a whole number", "")
+    except (KeyError, TypeError, ValueError) as error:
+        problem = f"is not in the shape this template records ({type(error).__name__}: {error})"
+    except InputError as error:
+        problem = f"holds a value the template would print unquoted: {error.problem}"
+    else:
+        return
+    raise InputError(
+        answers_path,
+        f"the recorded plan (this answers file, or the one given with --data-file) {problem}",
+        "restore the file from git, or read the plan again from the input files: "
+        "copier update --trust --defaults -d reread_inputs=true",
+    )
 
 
 def _written_files(answers_file: str, plan: dict, template_files: dict[str, bool],

@@ -7,7 +7,7 @@ import re
 from .errors import InputError
 
 # Run and task names become directory names, file names and `#SBATCH --job-name` values.
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]*")  # fullmatch: `$` would let a final newline through
 # The longest file name built from one is the inspect log,
 # `{timestamp}_{task}_epoch{N}_{id}.eval`: about 60 characters around the task name. 100
 # keeps it under the 255-byte limit of Linux file systems with room to spare.
@@ -16,7 +16,7 @@ MAX_NAME_LENGTH = 100
 
 def check_name(file: object, kind: str, name: str) -> None:
     """Refuse a run or task name that cannot be one path component of a script or log."""
-    if not SAFE_NAME.match(name):
+    if not SAFE_NAME.fullmatch(name):
         raise InputError(
             file,
             f"{kind} name {name!r} is not one safe path component",

@@ -16,8 +16,8 @@ from .errors import InputError
 # sbatch reads an `#SBATCH` line's options split on white space, with its own quoting rules,
 # and a `#` starts a comment in some Slurm versions: a value is written only when it is one
 # plain word that every version reads the same way.
-_VALUE = re.compile(r"^[A-Za-z0-9_@%:=,.+/|&*\[\]-]+$")
-_OPTION = re.compile(r"^[a-z][a-z-]*$")
+_VALUE = re.compile(r"[A-Za-z0-9_@%:=,.+/|&*\[\]-]+")  # fullmatch: `$` would let a final newline through
+_OPTION = re.compile(r"[a-z][a-z-]*")
 
 # The seed's order, then the optional lines; options claude.local.md adds follow in its order.
 ORDER = ("job-name", "output", "nodes", "ntasks", "cpus-per-task", "mem", "time", "gres",
@@ -27,9 +27,9 @@ ORDER = ("job-name", "output", "nodes", "ntasks", "cpus-per-task", "mem", "time"
 def checked(option: str, value: object, source: Path | str) -> str:
     """`value` as it will stand after `--{option}=`, or an InputError naming `source`."""
     text = str(value)
-    if not _OPTION.match(option):
+    if not _OPTION.fullmatch(option):
         raise InputError(source, f"{option!r} is not an sbatch option name", "write it as sbatch spells it, e.g. mail-type")
-    if not _VALUE.match(text):
+    if not _VALUE.fullmatch(text):
         raise InputError(
             source,
             f"the sbatch {option} value {text!r} is not one plain word "

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import test_errors, test_input_errors_cli, test_interactive, test_lifecycle
+from tests import test_errors, test_hostile, test_input_errors_cli, test_interactive, test_lifecycle
 
 EXTENSIONS = Path(__file__).resolve().parent.parent / "extensions"
 RAISED = {"InputError", "_error", "EpochSyntaxError", "ValueSyntaxError"}
@@ -114,6 +114,9 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("checks", "_directory_fits", "is a file where the template puts a directory"): InSource(L._eval_is_a_file),
     ("checks", "_file_fits", "is a directory or a special file"): InSource(L._script_is_a_directory),
     ("checks", "_writable", "is not writable by you"): U("experiment-read-only"),
+    ("checks", "_check_printed_values", "is not a whole number"): InTable(test_hostile, "epoch", "TAMPERED"),
+    ("checks", "_check_printed_values", "the recorded plan (this answers file, or the one given with --data-file) "):
+        InSource(test_hostile.test_a_tampered_recorded_plan_is_refused_before_anything_is_written),
     # Input files as bytes (source.py), and names (names.py).
     ("source", "read_source", "cannot be read: "): U("setup-unreadable"),
     ("source", "read_source", "is not UTF-8 text"): I("summary-not-utf8"),

@@ -135,7 +135,8 @@ QUOTING_FILTERS = {
 CODE = {"protocol_source"}
 # Values the plan made safe where it built them: run and task names are checked to be one
 # safe path component (letters, digits, . _ + -, names.check_name), and so are the names
-# made of them; an epoch is a number.
+# made of them; an epoch is a number. A plan read back from an answers file is checked again
+# before anything is written (checks._check_printed_values, tested below).
 CHECKED_NAMES = {"run.name", "run.dir", "cell.name", "cell.task", "cell.job_name", "cell.epoch"}
 
 
@@ -186,3 +187,44 @@ def test_every_value_in_a_rendered_file_goes_through_a_quoting_filter():
         if (found := unquoted_outputs(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}
+
+
+# The values above are printed unquoted because the loader checked them. A plan read back
+# from an answers file (update, recopy, `copier copy --data-file`) is checked again.
+TAMPERED = {
+    "run-name": (lambda plan: plan["runs"][0].update(name="x$(touch PWNED)"),
+                 ["holds a value the template would print unquoted: run name 'x$(touch PWNED)' is not one safe path component"]),
+    "qos": (lambda plan: plan["runs"][0]["sbatch"].append(["qos", "normal\n/bin/touch PWNED"]),
+            ["the sbatch qos value 'normal\\n/bin/touch PWNED' is not one plain word"]),
+    "epoch": (lambda plan: plan["runs"][0]["cells"][0].update(epoch="0; touch PWNED"),
+              ["epoch '0; touch PWNED' is not a whole number"]),
+    "shape": (lambda plan: plan["runs"][0].pop("sbatch"), ["is not in the shape this template records (KeyError: 'sbatch')"]),
+}
+
+
+@pytest.mark.parametrize("tamper", TAMPERED)
+def test_a_tampered_recorded_plan_is_refused_before_anything_is_written(tmp_path, tamper):
+    project = tmp_path / "experiment"
+    Experiment(site=SITE).write(project)
+    copy = ("copy", "--trust", "--defaults", "--vcs-ref", "HEAD")
+    assert run_copier(*copy, str(ROOT), str(project)).returncode == 0
+    answers_file = project / ".copier-answers.yml"
+    answers = yaml.safe_load(answers_file.read_text())
+    change, expected = TAMPERED[tamper]
+    change(answers["plan"])
+    answers_file.write_text(yaml.safe_dump(answers))
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+
+    reproduced = tmp_path / "reproduced"
+    for command, named in (
+        ([*copy, "--data-file", str(answers_file), str(ROOT), str(reproduced)], reproduced / ".copier-answers.yml"),
+        (["recopy", "--trust", "--defaults", "--overwrite", "--vcs-ref", "HEAD", str(project)], answers_file),
+    ):
+        result = run_copier(*command)
+        assert result.returncode == 1, result.stderr
+        assert f"{named}: the recorded plan (this answers file, or the one given with --data-file) " in result.stderr
+        assert all(text in result.stderr for text in expected), result.stderr
+        assert "Traceback" not in result.stderr
+    assert not reproduced.exists()
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+    assert not list(tmp_path.rglob("PWNED")) and not Path("PWNED").exists()
