@@ -19,7 +19,7 @@ from . import sbatch
 from .changes import log_dir, script_path
 from .errors import InputError
 from .finetune import YAML_LOADER
-from .names import check_name
+from .names import check_name, check_safe
 
 RETRY = "then run the same copier command again"
 
@@ -59,12 +59,12 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
     try:
         for run in plan["runs"]:
             check_name(answers_path, "run", run["name"])
-            check_name(answers_path, "run directory", run["dir"])
+            check_safe(answers_path, "run directory", run["dir"])
             for option, value in run["sbatch"]:
                 sbatch.checked(option, value, answers_path)
             for cell in run["cells"]:
                 check_name(answers_path, "task", cell["task"])
-                check_name(answers_path, "cell", cell["name"])
+                check_safe(answers_path, "cell", cell["name"])
                 sbatch.checked("job-name", cell["job_name"], answers_path)
                 if cell["epoch"] is not None and type(cell["epoch"]) is not int:
                     raise InputError(answers_path, f"epoch {cell['epoch']!r} is not a whole number", "")
@@ -136,6 +136,8 @@ def _check_same_plan(answers_path: Path, plan: dict) -> None:
         return
     old = {script_path(run, cell) for run in recorded["plan"].get("runs", ()) for cell in run["cells"]}
     new = {script_path(run, cell) for run in plan["runs"] for cell in run["cells"]}
+    if new == old and recorded["plan"].get("format") != plan.get("format"):
+        return  # recorded by another template version: read again, as copier.yml's validator says
     if new == old:
         difference = "the same scripts, with other values"
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import checks
 from .changes import plan_changes
-from .plan import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
+from .plan import CONFIG_FILE, JOB_FILE, PLAN_FORMAT, SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
 from .render import (
     answers_yaml,
     comment,
@@ -81,6 +81,7 @@ GLOBALS = {
     "check_destination": check_destination,
     "plan_changes": plan_changes,
     "protocol_source": protocol_source,
+    "plan_format": PLAN_FORMAT,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,

@@ -16,6 +16,12 @@ MAX_NAME_LENGTH = 100
 
 def check_name(file: object, kind: str, name: str) -> None:
     """Refuse a run or task name that cannot be one path component of a script or log."""
+    check_safe(file, kind, name)
+    check_length(file, f"{kind} name", name)
+
+
+def check_safe(file: object, kind: str, name: str) -> None:
+    """Refuse a name (or one made of names, longer) that is not one safe path component."""
     if not SAFE_NAME.fullmatch(name):
         raise InputError(
             file,
@@ -23,7 +29,6 @@ def check_name(file: object, kind: str, name: str) -> None:
             f"rename the {kind} with letters, digits and . _ + - only "
             "(no '/', no spaces, not starting with '-' or '.')",
         )
-    check_length(file, f"{kind} name", name)
 
 
 def check_length(file: object, what: str, name: str) -> None:

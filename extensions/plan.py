@@ -68,6 +68,12 @@ class Run:
     cells: list[Cell] = field(default_factory=list)
 
 
+# The shape of the recorded plan. Bump it when a template needs a key an older plan lacks:
+# copier.yml's plan validator then drops a recorded plan of another format, and the plan
+# is read again from the input files (0.1 recorded plans had no format: they are read again).
+PLAN_FORMAT = 2
+
+
 @dataclass(kw_only=True)
 class Plan:
     experiment: str
@@ -76,6 +82,7 @@ class Plan:
     max_jobs: int | None
     runs: list[Run]
     warnings: list[str]
+    format: int = PLAN_FORMAT
 
     def to_answer(self) -> dict:
         """The plan as the JSON-able dict Copier records (dataclasses.asdict, hand-rolled:

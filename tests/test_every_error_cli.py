@@ -120,7 +120,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     # Input files as bytes (source.py), and names (names.py).
     ("source", "read_source", "cannot be read: "): U("setup-unreadable"),
     ("source", "read_source", "is not UTF-8 text"): I("summary-not-utf8"),
-    ("names", "check_name", "is not one safe path component"): E("run-name-dotdot"),
+    ("names", "check_safe", "is not one safe path component"): E("run-name-dotdot"),
     ("names", "check_length", "characters long"): I("run-name-300"),
     # experiment_summary.md (summary.py, with epochs.py and values.py).
     ("summary", "read_summary", "experiment_summary.md not found"): E("no-summary"),

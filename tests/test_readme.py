@@ -81,12 +81,12 @@ class User:
 
     def __init__(self, home: Path):
         home.mkdir()
-        venv = home / "venv"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        # The user's own environment (their pip configuration included), with this venv first.
+        # The README's install block makes this venv; its later blocks run as in a shell
+        # where it was activated. The user's own environment (pip configuration included).
+        self.venv = home / "venvs" / "copier"
         self.env = {
             **{name: value for name, value in os.environ.items() if name != "VIRTUAL_ENV"},
-            "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+            "PATH": f"{self.venv / 'bin'}:{os.environ['PATH']}",
             "TERM": "xterm",
             "PROMPT_TOOLKIT_NO_CPR": "1",
             "GIT_AUTHOR_NAME": "A User", "GIT_AUTHOR_EMAIL": "user@example.com",
@@ -186,22 +186,23 @@ def test_every_readme_command_works_on_a_fresh_clone(tmp_path):
             ("/path/to/copier-inspect-slurm", clone),
             ("/path/to/experiment", experiment),
             ("NEW_DIR", new_dir),
+            ("~/venvs/copier", user.venv),
             ("COMMIT", recorded.get("_commit")),
         ):
             text = text.replace(placeholder, str(value))
         user.run(text, cwd[SECTION_CWD[block.section]])
         ran.append(block.first_line)
-        check_after(block.first_line, clone, experiment, new_dir, first)
+        check_after(block.first_line, user, clone, experiment, new_dir, first)
 
     assert len(ran) == len(runnable) - 1
 
 
-def check_after(first_line: str, clone: Path, experiment: Path, new_dir: Path, first: str) -> None:
+def check_after(first_line: str, user: User, clone: Path, experiment: Path, new_dir: Path, first: str) -> None:
     """What each block must have done: a block that ran without doing its job fails here."""
     if first_line.startswith("make demo"):
         assert len(scripts(clone / "build" / "demo")) == 8
-    elif first_line.startswith("python3 -m pip install"):
-        pass  # the next blocks use what it installed
+    elif first_line.startswith("python3 -m venv"):
+        assert (user.venv / "bin" / "copier").is_file()  # the next blocks use what it installed
     elif first_line == "cd /path/to/experiment":
         recorded = yaml.safe_load((experiment / ANSWERS).read_text())
         assert recorded["_commit"] == f"v{first}"

@@ -9,6 +9,7 @@ from extensions.notes import Warnings
 from extensions.site import Site, find_site_file, read_site
 from tests.conftest import ROOT
 from extensions.plan import build_plan
+from extensions.render import sbatch_header
 from tests.experiment import SITE, Experiment, Run
 
 EXAMPLE = ROOT / "examples/cap_1B_lora/claude.local.md"
@@ -151,6 +152,9 @@ def test_a_qos_becomes_an_sbatch_line_of_every_script(tmp_path):
     (tmp_path / "claude.local.md").write_text(SITE.replace("- **Account**", "- **QOS**: `gpu-short`\n- **Account**"))
     plan = build_plan(Experiment(runs=[Run("a"), Run("b_base", kind="Base")], site=None).write(tmp_path))
     assert [dict(run.sbatch).get("qos") for run in plan.runs] == ["gpu-short", "gpu-short"]
+    # The template prints each cell's header through this filter, with no line of its own for QOS.
+    headers = [sbatch_header(run.sbatch, cell.job_name) for run in plan.runs for cell in run.cells]
+    assert headers and all("\n#SBATCH --qos=gpu-short\n" in header + "\n" for header in headers)
 
 
 def test_extra_sbatch_options_are_added_to_every_script_and_win_over_the_templates(tmp_path):

@@ -100,6 +100,10 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     hand_edited = message.split("Edited by hand, and removed with their cells")[1].split("\n\n")[0]
     assert hand_edited.splitlines()[1:] == ["  r16/eval/reverse_epoch1.slurm"]
     assert "21 scripts in 3 runs" in message
+    # ... and the plan's warnings (r8's setup file has its own prompt), after the table.
+    warnings = message.split("21 scripts in 3 runs")[1].split("Warnings:\n")[1]
+    assert f"- {project}/r8/setup_finetune.yaml: prompt 'Q: {{input}}, answer: yes/no" in warnings
+    assert "differs from the summary's Training prompt" in warnings
     assert not any(name.startswith("r16/") for name in after)
     assert not (project / "r16" / "eval").exists()
     assert sorted(n for n in after if n.startswith("r32/")) == [
@@ -137,7 +141,7 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     )
     release(template, "2.0.0", {
         "copier.yml": [
-            ("_migrations:\n", migration),
+            ("_message_after_copy: |\n", migration + "\n_message_after_copy: |\n"),
             ("env_setup:\n", "environment_setup:\n"),
             ("_copier_conf.dst_path, env_setup)", "_copier_conf.dst_path, environment_setup)"),
         ],
@@ -192,7 +196,10 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
 V0_1 = "8ec649f"
 
 
-def test_a_tree_rendered_by_0_1_updates_with_its_plan_read_again(tmp_path):
+def _rendered_by_0_1(tmp_path: Path, tagged: bool) -> tuple[Path, Path]:
+    """An experiment rendered by 0.1, and its template repository moved on to this version:
+    tagged v0.1.0 and v0.2.0, or untagged as on main (the answers file then records a
+    commit, and Copier versions both as 0.0.0.postN)."""
     repo = tmp_path / "template"
     repo.mkdir()
     archive = subprocess.run(["git", "archive", V0_1, "copier.yml", "template", "extensions"],
@@ -200,19 +207,39 @@ def test_a_tree_rendered_by_0_1_updates_with_its_plan_read_again(tmp_path):
     subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
     git(repo, "init", "-q")
     commit_all(repo, "0.1.0")
-    git(repo, "tag", "v0.1.0")
+    if tagged:
+        git(repo, "tag", "v0.1.0")
     project = copied(repo, experiment(), tmp_path / "exp")
     assert "task_file" not in answers(project)["plan"]["runs"][0]["cells"][0]
     for name in ("copier.yml", "template", "extensions"):
         shutil.rmtree(repo / name) if (repo / name).is_dir() else (repo / name).unlink()
     copy_files(working_tree_files("copier.yml", "template", "extensions"), repo)
     commit_all(repo, "0.2.0")
-    git(repo, "tag", "v0.2.0")
+    if tagged:
+        git(repo, "tag", "v0.2.0")
+    return repo, project
 
-    message = update(project)
-    recorded = answers(project)
-    assert recorded["_commit"] == "v0.2.0"
-    assert recorded["plan"]["runs"][0]["cells"][0]["script"] == "r8/eval/capitalization_epoch0.slurm"
-    assert "Scripts: none added, none removed." in message
+
+def _has_this_versions_plan(project: Path) -> None:
+    plan = answers(project)["plan"]
+    assert plan["runs"][0]["cells"][0]["script"] == "r8/eval/capitalization_epoch0.slurm"
     assert len(contents(project)) == 2 * 2 * 2 + 2
     assert not list(project.rglob("*.rej"))
+
+
+@pytest.mark.parametrize("tagged", [True, False], ids=["tagged", "untagged"])
+def test_a_tree_rendered_by_0_1_updates_with_its_plan_read_again(tmp_path, tagged):
+    _, project = _rendered_by_0_1(tmp_path, tagged)
+    rendered_from = answers(project)["_commit"]
+    message = update(project)
+    assert answers(project)["_commit"] == "v0.2.0" if tagged else answers(project)["_commit"] != rendered_from
+    assert "Scripts: none added, none removed." in message
+    _has_this_versions_plan(project)
+
+
+def test_a_tree_rendered_by_0_1_recopies_with_its_plan_read_again(tmp_path):
+    """Recopy runs no migrations: the plan question's validator drops the old plan."""
+    _, project = _rendered_by_0_1(tmp_path, tagged=False)
+    result = run_copier("recopy", "--trust", "--defaults", "--overwrite", cwd=project)
+    assert result.returncode == 0, result.stderr
+    _has_this_versions_plan(project)
