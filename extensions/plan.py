@@ -368,7 +368,7 @@ def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model
         job_name=protocol.job_name(task.name, run.dir),
         task=task.name,
         epoch=epoch,
-        task_file=_resolve(inputs.dir, task.script),
+        task_file=_task_file(task.script),
         model_path=model_path,
         data_path=_resolve(inputs.dir, data_path),
         script=protocol.script_path(run.dir, name),
@@ -393,6 +393,14 @@ def _resolve(directory: Path, path: str) -> str:
     the scripts run elsewhere."""
     path = os.path.expanduser(path)
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(directory, path))
+
+
+def _task_file(script: str) -> str:
+    """The task file as the summary writes it: a relative one stays relative to the
+    experiment, and each script finds it where the experiment is when it runs, so a
+    reproduced or moved tree uses its own copy."""
+    script = os.path.expanduser(script)
+    return script if os.path.isabs(script) else os.path.normpath(script)
 
 
 def _user() -> str:

@@ -38,7 +38,7 @@ def test_example_plan(tmp_path):
     r8, _, base = plan.runs
     assert r8.cells[1].model_path == "/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1"
     assert r8.cells[2].data_path.endswith("/words_6L_80P_1000.json")  # the task's own dataset
-    assert r8.cells[0].task_file == str(experiment / "cap_task.py")  # relative to the experiment
+    assert r8.cells[0].task_file == "cap_task.py"  # relative to the experiment, wherever it is
     assert (r8.cells[0].script, r8.cells[0].log_dir, r8.cells[0].done_mark) == (
         "r8_lr1e-5/eval/capitalization_epoch0.slurm",
         "r8_lr1e-5/eval/logs",

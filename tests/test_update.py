@@ -168,6 +168,7 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
         (checkpoints / "ck-out-r8" / f"epoch_{epoch}").mkdir(parents=True)
     original = copied(template, Experiment(
         runs=[Run("r8", epochs=2, output_dir_base=str(checkpoints)), Run("Llama-3.2-1B-Instruct_base", kind="Control")],
+        tasks=[Task("capitalization", script="tasks/cap_task.py")],  # in the experiment
         models={"Llama-3.2-1B-Instruct": str(base_model)},
         plan_text="Evaluate every epoch.",
         site=SITE,
@@ -190,6 +191,8 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
             (record,) = records
             log_dir = Path(record["cwd"], record["argv"][record["argv"].index("--log-dir") + 1]).resolve()
             assert log_dir == (script.parent / "logs").resolve(), (script, record["cwd"])
+            task = record["argv"][record["argv"].index("eval") + 1]
+            assert task == f"{tree.resolve()}/tasks/cap_task.py@capitalization"
 
 
 # main when v0.1 had landed, before 0.2 changed the plan's shape (there is no v0.1.0 tag).
