@@ -16,6 +16,7 @@ from .render import (
     double_quoted,
     log_file_pattern,
     metadata_options,
+    protocol_shell,
     protocol_source,
     python_json,
     sbatch_header,
@@ -81,6 +82,7 @@ GLOBALS = {
     "check_destination": check_destination,
     "plan_changes": plan_changes,
     "protocol_source": protocol_source,
+    "protocol_shell": protocol_shell,
     "plan_format": PLAN_FORMAT,
 }
 FILTERS = {

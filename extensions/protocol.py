@@ -64,3 +64,20 @@ def log_cell(file_name: str) -> str | None:
     if len(parts) < 3:
         return None
     return "_".join(parts[1:-1])
+
+
+# log_cell's rule in bash, for the cell scripts and submit_evals.sh (bash cannot import this
+# module): `find_cell_logs DIR CELL` sets the array CELL_LOGS to the .eval logs in DIR that
+# are CELL's, oldest first (their names start with their time). An array, not printed
+# lines, so submit_evals.sh asks for a thousand cells without a subshell each.
+FIND_CELL_LOGS_SH = r"""find_cell_logs() {
+  local log stem
+  CELL_LOGS=()
+  for log in "$1"/*_"$2"_*.eval; do
+    [ -e "$log" ] || continue
+    stem=${log##*/}
+    stem=${stem%.eval}
+    stem=${stem#*_}
+    [ "${stem%_*}" != "$2" ] || CELL_LOGS+=("$log")
+  done
+}"""

@@ -49,6 +49,11 @@ def protocol_source(name: str) -> str:
     return inspect.getsource(getattr(protocol, name)).rstrip("\n")
 
 
+def protocol_shell() -> str:
+    """protocol.py's log naming rule as a bash function, for the rendered bash scripts."""
+    return protocol.FIND_CELL_LOGS_SH
+
+
 def task_config(cell: dict, run: dict) -> str:
     """The task arguments as a JSON object, one per line.
 

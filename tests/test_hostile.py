@@ -131,8 +131,9 @@ QUOTING_FILTERS = {
     "metadata_options", "double_quoted",
 }
 # Calls that print this template's own code, not a value: protocol_source gives the source
-# of a protocol.py function to a rendered script that runs without the package.
-CODE = {"protocol_source"}
+# of a protocol.py function to a rendered script that runs without the package, and
+# protocol_shell the same rule in bash.
+CODE = {"protocol_source", "protocol_shell"}
 # Values the plan made safe where it built them: run and task names are checked to be one
 # safe path component (letters, digits, . _ + -, names.check_name), and so are the names
 # made of them; an epoch is a number. A plan read back from an answers file is checked again

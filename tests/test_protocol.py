@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from extensions import protocol
@@ -45,3 +48,21 @@ def test_the_longest_names_fit_every_file_system():
     # inspect names a log `{timestamp}_{pattern}.eval`, filling {id} with a 22-character uuid.
     log = "2026-11-28T17-39-53+00-00_" + protocol.log_file_pattern(name).replace("{id}", "x" * 22) + ".eval"
     assert len(log) == 164 <= 255
+
+
+def test_the_bash_rule_finds_exactly_the_logs_log_cell_gives_the_cell(tmp_path):
+    """The rendered scripts find a cell's logs with protocol.FIND_CELL_LOGS_SH: run by real
+    bash, it must agree with log_cell. Task names share underscores and prefixes, so a glob
+    alone would take `b_a_epoch1`'s log for `a_epoch1`'s."""
+    cells = ["a_epoch1", "b_a_epoch1", "a_epoch10", "cap_6L_base", "cap_base", "x.y+z-w_epoch0"]
+    names = ["2026-11-28T17-39-53+00-00_" + protocol.log_file_pattern(cell).replace("{id}", f"Xk3Vb{i}") + ".eval"
+             for i, cell in enumerate(cells)]
+    names += ["notes.eval", "2026-11-28T17-39-53+00-00_a_epoch1_Xk3Vb9.json", "a_epoch1.eval"]
+    for name in names:
+        (tmp_path / name).write_text("")
+    for cell in cells:
+        script = f'{protocol.FIND_CELL_LOGS_SH}\nfind_cell_logs "$1" "$2"\nprintf "%s\\n" "${{CELL_LOGS[@]}}"'
+        found = subprocess.run(["bash", "-c", script, "bash", str(tmp_path), cell], capture_output=True, text=True, check=True)
+        by_bash = sorted(Path(line).name for line in found.stdout.splitlines() if line)
+        by_python = sorted(name for name in names if name.endswith(".eval") and protocol.log_cell(name) == cell)
+        assert by_bash == by_python and len(by_python) == 1, cell

@@ -306,17 +306,16 @@ find_job_limit() {
 
 # -- the outcome protocol ---------------------------------------------------------------------
 
-# Sets `cell_log_files` to the cell's logs, oldest first (names start with their time):
-# {timestamp}_{cell}_{id}.eval, where neither the timestamp nor the id holds a `_`.
-find_logs() {
-  local name=${cell_name[$1]} log stem
-  cell_log_files=()
-  for log in "${cell_logs[$1]}"/*_"$name"_*.eval; do
+# CELL_LOGS: the logs of a cell (protocol.py's rule), oldest first.
+find_cell_logs() {
+  local log stem
+  CELL_LOGS=()
+  for log in "$1"/*_"$2"_*.eval; do
     [ -e "$log" ] || continue
     stem=${log##*/}
     stem=${stem%.eval}
     stem=${stem#*_}
-    [ "${stem%_*}" != "$name" ] || cell_log_files+=("$log")
+    [ "${stem%_*}" != "$2" ] || CELL_LOGS+=("$log")
   done
 }
 
@@ -324,8 +323,8 @@ find_logs() {
 # (delete a log to have its cell run again).
 finished() {
   [ -e "${cell_done[$1]}" ] || return 1
-  find_logs "$1"
-  [ ${#cell_log_files[@]} -gt 0 ]
+  find_cell_logs "${cell_logs[$1]}" "${cell_name[$1]}"
+  [ ${#CELL_LOGS[@]} -gt 0 ]
 }
 
 # -- one submission pass ----------------------------------------------------------------------
@@ -567,9 +566,9 @@ cell_status() {
       cell_state=failed detail="job $job COMPLETED but left no done mark"
       return ;;
   esac
-  find_logs "$index"
-  if [ ${#cell_log_files[@]} -gt 0 ]; then
-    cell_state=failed detail="${cell_log_files[-1]} has no done mark: the job ended before judging it"
+  find_cell_logs "${cell_logs[$index]}" "${cell_name[$index]}"
+  if [ ${#CELL_LOGS[@]} -gt 0 ]; then
+    cell_state=failed detail="${CELL_LOGS[-1]} has no done mark: the job ended before judging it"
     return
   fi
   if [ "${cell_epoch[index]}" != base ] && [ ! -d "${cell_checkpoint[index]}" ]; then
