@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from . import sbatch
+from . import protocol, sbatch
 from .changes import log_dir, script_path
 from .errors import InputError
 from .finetune import YAML_LOADER
@@ -25,7 +25,7 @@ RETRY = "then run the same copier command again"
 
 
 def check_destination(operation: str, dst_path, answers_file, plan: dict, template_files: dict[str, bool],
-                      scripts_executable: bool, confirmed=True) -> str:
+                      scripts_executable: bool, confirmed=True, pretend=False) -> str:
     """Raise an InputError for anything that would stop Copier halfway; return ''.
 
     `template_files` are the template's own top-level files (submit_evals.sh, …), each with
@@ -43,7 +43,7 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
         _check_same_plan(destination / str(answers_file), plan)
     files = _written_files(str(answers_file), plan, template_files, scripts_executable)
     _Paths(destination).check([(relative, named_after) for relative, named_after, _ in files])
-    if operation == "copy":
+    if operation == "copy" and not pretend:
         _finish_interrupted_writes(destination, files)
     return ""
 
@@ -66,6 +66,7 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
                 check_name(answers_path, "task", cell["task"])
                 check_safe(answers_path, "cell", cell["name"])
                 sbatch.checked("job-name", cell["job_name"], answers_path)
+                _check_paths(answers_path, run["dir"], cell)
                 if cell["epoch"] is not None and type(cell["epoch"]) is not int:
                     raise InputError(answers_path, f"epoch {cell['epoch']!r} is not a whole number", "")
     except (KeyError, TypeError, ValueError) as error:
@@ -77,9 +78,21 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
     raise InputError(
         answers_path,
         f"the recorded plan (this answers file, or the one given with --data-file) {problem}",
-        "restore the file from git, or read the plan again from the input files: "
-        "copier update --trust --defaults -d reread_inputs=true",
+        "restore the experiment's answers file from git (`git checkout -- .copier-answers.yml`); "
+        "without git, delete its `plan:` entry and run `copier recopy --trust --defaults`, "
+        "which reads the plan again from the input files",
     )
+
+
+def _check_paths(answers_path: Path, run_dir: str, cell: dict) -> None:
+    """The paths recorded for a cell are the protocol's: a script removes its marks (`rm -f`),
+    so an edited `done_mark: ../../x` would remove a file outside the experiment."""
+    name = cell["name"]
+    for key, path in (("script", protocol.script_path(run_dir, name)), ("log_dir", protocol.log_dir(run_dir)),
+                      ("done_mark", protocol.done_mark(run_dir, name)), ("failed_mark", protocol.failed_mark(run_dir, name)),
+                      ("job_record", protocol.job_record(run_dir, name))):
+        if cell[key] != path:
+            raise InputError(answers_path, f"cell {name}: {key} {cell[key]!r} is not the protocol's {path!r}", "")
 
 
 def _written_files(answers_file: str, plan: dict, template_files: dict[str, bool],
@@ -107,17 +120,24 @@ def _finish_interrupted_writes(destination: Path, files: list[tuple[str, str, bo
     not yet written (empty), or written but not yet executable. Copier would take either for
     a file edited by hand and ask before overwriting it (without a terminal: stop). Neither
     holds anything of the user's: the empty file is removed and the other made executable,
-    and Copier then writes the one and finds the other identical.
+    and Copier then writes the one and finds the other identical. Only in a tree that lacks
+    some of its files, as a stopped copy does: a complete tree's modes are the user's.
     """
+    if all(os.path.lexists(destination / relative) for relative, _, _ in files):
+        return
     for relative, _, executable in files:
         path = destination / relative
         if path.is_symlink() or not path.is_file() or path.name == ".gitkeep":
             continue
-        mode = path.stat().st_mode
-        if path.stat().st_size == 0:
-            path.unlink()
-        elif executable and not mode & 0o111:
-            path.chmod(mode | (mode & 0o444) >> 2)  # x wherever r, as Copier's 0o755 gives
+        try:
+            mode = path.stat().st_mode
+            if path.stat().st_size == 0:
+                path.unlink()
+            elif executable and not mode & 0o111:
+                # Copier compares the executable bits alone with the template file's (0o111).
+                path.chmod(mode | 0o111)
+        except OSError:
+            continue  # not the user's to change here: Copier asks about it, as it would have
 
 
 def _check_same_plan(answers_path: Path, plan: dict) -> None:

@@ -62,7 +62,8 @@ def env_setup_default(dst_path) -> str:
 _TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
 
 
-def check_destination(operation: str, dst_path, answers_file, plan: dict, confirmed: bool = True) -> str:
+def check_destination(operation: str, dst_path, answers_file, plan: dict, confirmed: bool = True,
+                      pretend: bool = False) -> str:
     """Raise an InputError before anything is written when the destination cannot take the
     tree (called from copier.yml's `_exclude`, see extensions/checks.py); return ''."""
     # name -> whether Copier makes it executable (it gives each file its template file's bits)
@@ -73,7 +74,7 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, confir
     }
     script = next(_TEMPLATE_DIR.glob("*/eval/*.slurm*"))
     return checks.check_destination(operation, dst_path, answers_file, plan, top_level,
-                                    os.access(script, os.X_OK), confirmed)
+                                    os.access(script, os.X_OK), confirmed, pretend)
 
 
 GLOBALS = {

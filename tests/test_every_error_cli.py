@@ -115,6 +115,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("checks", "_file_fits", "is a directory or a special file"): InSource(L._script_is_a_directory),
     ("checks", "_writable", "is not writable by you"): U("experiment-read-only"),
     ("checks", "_check_printed_values", "is not a whole number"): InTable(test_hostile, "epoch", "TAMPERED"),
+    ("checks", "_check_paths", "is not the protocol's"): InTable(test_hostile, "done-mark", "TAMPERED"),
     ("checks", "_check_printed_values", "the recorded plan (this answers file, or the one given with --data-file) "):
         InSource(test_hostile.test_a_tampered_recorded_plan_is_refused_before_anything_is_written),
     # Input files as bytes (source.py), and names (names.py).

@@ -199,6 +199,8 @@ TAMPERED = {
             ["the sbatch qos value 'normal\\n/bin/touch PWNED' is not one plain word"]),
     "epoch": (lambda plan: plan["runs"][0]["cells"][0].update(epoch="0; touch PWNED"),
               ["epoch '0; touch PWNED' is not a whole number"]),
+    "done-mark": (lambda plan: plan["runs"][0]["cells"][0].update(done_mark="../../x"),
+                  ["done_mark '../../x' is not the protocol's 'r8_lr1e-5/eval/logs/.capitalization_epoch0.complete'"]),
     "shape": (lambda plan: plan["runs"][0].pop("sbatch"), ["is not in the shape this template records (KeyError: 'sbatch')"]),
 }
 

@@ -156,14 +156,24 @@ def test_what_an_interrupted_copy_left_half_written_is_completed_by_running_it_a
     # template's code runs. Copier writes it last, so only a Ctrl-C in the copy's last
     # moment leaves it so; the README says to delete it.)
     empty, not_executable = project / "r8/eval/reverse_epoch1.slurm", project / "r16/eval/capitalization_epoch0.slurm"
-    rendered = {path: path.read_bytes() for path in (empty, not_executable)}
+    not_written = project / "r16/eval/reverse_epoch1.slurm"
+    rendered = {path: path.read_bytes() for path in (empty, not_executable, not_written)}
+    not_executable.chmod(0o600)  # as a umask of 077 leaves it
+    # In a complete tree a script without its executable bit is the user's doing: left as it
+    # is, and Copier asks about it (without a terminal: stops).
+    refused = copy(template, project)
+    assert refused.returncode != 0 and "capitalization_epoch0.slurm" in refused.stderr
+    assert not_executable.stat().st_mode & 0o777 == 0o600
+    # A stopped copy leaves files unwritten too.
     empty.write_bytes(b"")
-    not_executable.chmod(0o644)
+    not_written.unlink()
+    copy(template, project, "--pretend")  # it shows the conflicts, and changes nothing
+    assert empty.read_bytes() == b"" and not_executable.stat().st_mode & 0o777 == 0o600
 
     result = copy(template, project)
     assert result.returncode == 0, result.stderr
     assert {path: path.read_bytes() for path in rendered} == rendered
-    assert os.access(empty, os.X_OK) and os.access(not_executable, os.X_OK)
+    assert all(os.access(path, os.X_OK) for path in rendered)
     assert git(project, "status", "--porcelain") == ""
 
 
