@@ -41,7 +41,8 @@ class Cell:
     job_name: str
     task: str
     epoch: int | None  # None for a base-model cell
-    task_file: str  # the inspect task file
+    task_file: str  # the inspect task file; relative: to the experiment, wherever it is
+    task_file_origin: str  # where it was when the plan was read (absolute)
     model_path: str
     data_path: str
     script: str  # these five: protocol's paths, relative to the experiment directory
@@ -369,6 +370,7 @@ def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model
         task=task.name,
         epoch=epoch,
         task_file=_task_file(task.script),
+        task_file_origin=_resolve(inputs.dir, task.script),
         model_path=model_path,
         data_path=_resolve(inputs.dir, data_path),
         script=protocol.script_path(run.dir, name),
@@ -397,8 +399,8 @@ def _resolve(directory: Path, path: str) -> str:
 
 def _task_file(script: str) -> str:
     """The task file as the summary writes it: a relative one stays relative to the
-    experiment, and each script finds it where the experiment is when it runs, so a
-    reproduced or moved tree uses its own copy."""
+    experiment, and each script looks for it where the experiment is when it runs, so a
+    moved tree uses its own copy (a reproduced one without a copy uses task_file_origin)."""
     script = os.path.expanduser(script)
     return script if os.path.isabs(script) else os.path.normpath(script)
 

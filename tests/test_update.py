@@ -173,6 +173,9 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
         plan_text="Evaluate every epoch.",
         site=SITE,
     ), tmp_path / "exp")
+    (original / "tasks").mkdir()
+    (original / "tasks" / "cap_task.py").write_text("# the task\n")
+    origin = original / "tasks" / "cap_task.py"
     reproduced = tmp_path / "reproduced"
     result = run_copier(
         "copy", "--trust", "--defaults", "--data-file", str(original / ANSWERS),
@@ -191,8 +194,11 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
             (record,) = records
             log_dir = Path(record["cwd"], record["argv"][record["argv"].index("--log-dir") + 1]).resolve()
             assert log_dir == (script.parent / "logs").resolve(), (script, record["cwd"])
+            # The moved tree runs its own task file; the reproduced one has none and runs the
+            # file it was rendered from.
             task = record["argv"][record["argv"].index("eval") + 1]
-            assert task == f"{tree.resolve()}/tasks/cap_task.py@capitalization"
+            own = f"{moved.resolve()}/tasks/cap_task.py"
+            assert task == f"{own if tree == moved else origin}@capitalization"
 
 
 # main when v0.1 had landed, before 0.2 changed the plan's shape (there is no v0.1.0 tag).
