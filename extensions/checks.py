@@ -130,12 +130,12 @@ def _finish_interrupted_writes(destination: Path, files: list[tuple[str, str, bo
         if path.is_symlink() or not path.is_file() or path.name == ".gitkeep":
             continue
         try:
-            mode = path.stat().st_mode
-            if path.stat().st_size == 0:
+            status = path.stat()
+            if status.st_size == 0:
                 path.unlink()
-            elif executable and not mode & 0o111:
+            elif executable and not status.st_mode & 0o111:
                 # Copier compares the executable bits alone with the template file's (0o111).
-                path.chmod(mode | 0o111)
+                path.chmod(status.st_mode | 0o111)
         except OSError:
             continue  # not the user's to change here: Copier asks about it, as it would have
 
@@ -156,9 +156,9 @@ def _check_same_plan(answers_path: Path, plan: dict) -> None:
         return
     old = {script_path(run, cell) for run in recorded["plan"].get("runs", ()) for cell in run["cells"]}
     new = {script_path(run, cell) for run in plan["runs"] for cell in run["cells"]}
-    if new == old and recorded["plan"].get("format") != plan.get("format"):
-        return  # recorded by another template version: read again, as copier.yml's validator says
     if new == old:
+        if recorded["plan"].get("format") != plan.get("format"):
+            return  # recorded by another template version: read again, as copier.yml's validator says
         difference = "the same scripts, with other values"
     else:
         difference = f"{len(new - old)} scripts would be added, {len(old - new)} left behind, the others re-rendered"

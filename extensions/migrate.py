@@ -1,12 +1,11 @@
-"""Answer migrations, run by Copier's `_migrations` when a version changes a recorded answer.
+"""Answer migrations, run by Copier's `_migrations` when a later version renames an answer.
 
     python extensions/migrate.py rename OLD NEW ANSWERS_FILE
-    python extensions/migrate.py forget KEY ANSWERS_FILE
 
-Copier runs "before" migrations in the project before it reads the recorded answers. An
-answer recorded under OLD is taken up under NEW, so nothing the user answered is lost; a
-forgotten answer is computed again from its default (for the plan: read again from the
-input files, when its recorded form no longer fits the templates).
+Copier runs "before" migrations in the project before it reads the recorded answers, so an
+answer recorded under OLD is taken up under NEW and nothing the user answered is lost. (A
+plan recorded in another shape needs no migration: copier.yml's plan validator has it read
+again from the input files, see PLAN_FORMAT in plan.py.)
 """
 
 from __future__ import annotations
@@ -34,15 +33,6 @@ def rename(answers_file: Path, old: str, new: str) -> bool:
     return True
 
 
-def forget(answers_file: Path, key: str) -> bool:
-    """Remove one recorded answer in place; False when it was not recorded."""
-    answers = _read(answers_file)
-    if key not in answers:
-        return False
-    _write(answers_file, {name: value for name, value in answers.items() if name != key})
-    return True
-
-
 def _read(answers_file: Path) -> dict:
     return yaml.load(answers_file.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
 
@@ -59,11 +49,6 @@ def main(argv: list[str]) -> int:
         _, old, new, answers_file = argv
         if rename(Path(answers_file), old, new):
             print(f"migrated answer {old} -> {new} in {answers_file}", file=sys.stderr)
-        return 0
-    if len(argv) == 3 and argv[0] == "forget":
-        _, key, answers_file = argv
-        if forget(Path(answers_file), key):
-            print(f"forgot the recorded answer {key} in {answers_file}: it is computed again", file=sys.stderr)
         return 0
     print(__doc__, file=sys.stderr)
     return 2
