@@ -92,7 +92,7 @@ def summary_text(runs: int, tasks: int, epochs: int, controls: int, experiment_d
     ] + [[f"{model}_base", model, "-", "-", "Control", "-"] for model in bases]
     task_rows = [["capitalization", "`cap_task.py`", "same as training", "Capitalize held-out five-letter words"]]
     task_rows += [
-        [name, "`cap_task.py`", f"`{DATA_DIR}/words_{name.rsplit('_', 1)[1]}_80P_1000.json`",
+        [name, "`cap_task.py@capitalization`", f"`{DATA_DIR}/words_{name.rsplit('_', 1)[1]}_80P_1000.json`",
          f"Generalization to {name.rsplit('_', 1)[1][:-1]}-letter words"]
         for name in task_list[1:]
     ]
@@ -228,8 +228,11 @@ custom_recipe: cruijff_kit.tools.torchtune.custom_recipes.lora_finetune_single_d
 """
 
 
-# The example experiment's site file is realistic as it is.
-SITE_TEXT = (Path(__file__).resolve().parent.parent / "examples/cap_1B_lora/claude.local.md").read_text(encoding="utf-8")
+# The example experiment's site file and task file are realistic as they are; every
+# generalization task runs the task file's @task capitalization on its own dataset.
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples/cap_1B_lora"
+SITE_TEXT = (EXAMPLE / "claude.local.md").read_text(encoding="utf-8")
+TASK_TEXT = (EXAMPLE / "cap_task.py").read_text(encoding="utf-8")
 
 
 def write_experiment(directory: Path | str, runs: int, tasks: int, epochs: int, controls: int) -> int:
@@ -239,6 +242,7 @@ def write_experiment(directory: Path | str, runs: int, tasks: int, epochs: int, 
     summary = summary_text(runs, tasks, epochs, controls, directory.resolve())
     (directory / "experiment_summary.md").write_text(summary, encoding="utf-8")
     (directory / "claude.local.md").write_text(SITE_TEXT, encoding="utf-8")
+    (directory / "cap_task.py").write_text(TASK_TEXT, encoding="utf-8")
     for rank, lr in run_grid(runs):
         run_dir = directory / run_name(rank, lr)
         run_dir.mkdir(exist_ok=True)

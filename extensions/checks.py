@@ -64,6 +64,7 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
                 sbatch.checked(option, value, answers_path)
             for cell in run["cells"]:
                 check_name(answers_path, "task", cell["task"])
+                check_name(answers_path, "@task function", cell["function"])
                 check_safe(answers_path, "cell", cell["name"])
                 sbatch.checked("job-name", cell["job_name"], answers_path)
                 _check_paths(answers_path, run["dir"], cell)
@@ -93,6 +94,8 @@ def _check_paths(answers_path: Path, run_dir: str, cell: dict) -> None:
                       ("job_record", protocol.job_record(run_dir, name))):
         if cell[key] != path:
             raise InputError(answers_path, f"cell {name}: {key} {cell[key]!r} is not the protocol's {path!r}", "")
+    if cell["config_file"] not in (None, protocol.config_file(run_dir, name)):
+        raise InputError(answers_path, f"cell {name}: config_file {cell['config_file']!r} is not the protocol's", "")
 
 
 def _written_files(answers_file: str, plan: dict, template_files: dict[str, bool],
@@ -102,14 +105,14 @@ def _written_files(answers_file: str, plan: dict, template_files: dict[str, bool
     files = [(answers_file, "the answers file", False),
              *((name, "the template", executable) for name, executable in template_files.items())]
     for run in plan["runs"]:
-        named = f"the run name {run['name']!r} in experiment_summary.md"
+        named = f"the run name {run['name']!r} in the experiment summary"
         log_dirs = {log_dir(run, cell) for cell in run["cells"]}
         files.extend((f"{directory}/.gitkeep", named, False) for directory in sorted(log_dirs))
-        files.extend(
-            (script_path(run, cell), f"the task name {cell['task']!r} or the run name {run['name']!r} in experiment_summary.md",
-             scripts_executable)
-            for cell in run["cells"]
-        )
+        for cell in run["cells"]:
+            named_cell = f"the task name {cell['task']!r} or the run name {run['name']!r} in the experiment summary"
+            files.append((script_path(run, cell), named_cell, scripts_executable))
+            if cell["config_file"]:
+                files.append((cell["config_file"], named_cell, False))
     return files
 
 

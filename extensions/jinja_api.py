@@ -9,11 +9,14 @@ from pathlib import Path
 
 from . import checks
 from .changes import plan_changes
-from .plan import CONFIG_FILE, JOB_FILE, PLAN_FORMAT, SETUP_FILE, SUMMARY_FILE, build_plan, default_env_setup
+from .experiment import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_MD
+from .plan import PLAN_FORMAT, build_plan, default_env_setup
+from .summary_yaml import SUMMARY_YAML
 from .render import (
     answers_yaml,
     comment,
     double_quoted,
+    eval_yaml,
     log_file_pattern,
     metadata_options,
     protocol_shell,
@@ -21,6 +24,7 @@ from .render import (
     python_json,
     sbatch_header,
     shell_quote,
+    task_check_source,
     task_config,
     with_conda_env,
 )
@@ -30,7 +34,7 @@ from .site import find_site_file, read_site
 
 def _input_files(experiment_dir: Path) -> tuple:
     """(path, mtime, size) of every input file, so a changed file means a fresh plan."""
-    files = [experiment_dir / SUMMARY_FILE]
+    files = [experiment_dir / SUMMARY_YAML, experiment_dir / SUMMARY_MD]
     for name in (SETUP_FILE, CONFIG_FILE, JOB_FILE):
         files.extend(sorted(experiment_dir.glob(f"*/{name}")))
     site = find_site_file(experiment_dir)
@@ -84,6 +88,7 @@ GLOBALS = {
     "plan_changes": plan_changes,
     "protocol_source": protocol_source,
     "protocol_shell": protocol_shell,
+    "task_check_source": task_check_source,
     "plan_format": PLAN_FORMAT,
 }
 FILTERS = {
@@ -91,6 +96,7 @@ FILTERS = {
     "comment": comment,
     "shell_quote": shell_quote,
     "task_config": task_config,
+    "eval_yaml": eval_yaml,
     "with_conda_env": with_conda_env,
     "plan_overview": plan_overview,
     "warnings_text": warnings_text,

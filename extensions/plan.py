@@ -15,23 +15,20 @@ from pathlib import Path
 
 import yaml
 
-from . import precedence, protocol
+from . import contract, precedence, protocol
 from .epochs import LAST, EpochChoice
 from .errors import InputError
-from .finetune import YAML_LOADER, FinetuneSetup, read_finetune_setup, saved_epochs
-from .finetune_config import read_finetune_config
-from .finetune_job import read_finetune_job_name
+from .experiment import Experiment, load_experiment
+from .paths import resolve
+from .finetune import YAML_LOADER, FinetuneSetup, saved_epochs
 from .markdown import normalize
+from .model import BASE, EVAL_ONLY, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow
 from .notes import Warnings
+from .placeholders import expand
 from .resources import resources_for
 from .sbatch import run_header
-from .site import Site, find_site_file, read_site
-from .summary import BASE, FINE_TUNED, RunRow, Summary, TaskRow, read_summary
+from .site import Site
 
-SUMMARY_FILE = "experiment_summary.md"
-SETUP_FILE = "setup_finetune.yaml"
-CONFIG_FILE = "finetune.yaml"  # what setup_finetune.py wrote for the training to read
-JOB_FILE = "finetune.slurm"
 CONDA_PLACEHOLDER = "{conda_env}"
 DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 
@@ -39,13 +36,20 @@ DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 class Cell:
     name: str  # protocol.cell_name: the script's file name without .slurm
     job_name: str
-    task: str
-    epoch: int | None  # None for a base-model cell
+    task: str  # the task's name in the summary
+    function: str  # the registered @task it runs (contract.resolve_function)
+    epoch: int | None  # None for a cell evaluated once (base model, eval-only checkpoint)
     task_file: str  # the inspect task file; relative: to the experiment, wherever it is
     task_file_origin: str  # where it was when the plan was read (absolute)
+    task_checked: bool  # False: the file did not exist; the job checks its @task first
     model_path: str
     data_path: str
-    script: str  # these five: protocol's paths, relative to the experiment directory
+    prompt: str
+    system_prompt: str
+    task_args: dict  # what the --task-config JSON gives the task (config_path aside)
+    config: dict | None  # the per-cell config file (cruijff_kit's eval.yaml form), if the task reads one
+    script: str  # these six: protocol's paths, relative to the experiment directory
+    config_file: str | None
     log_dir: str
     done_mark: str
     failed_mark: str
@@ -59,10 +63,10 @@ class Run:
     dir: str
     kind: str
     model: str
-    factors: dict[str, str]  # the All Runs columns between Model and Type
+    factors: dict[str, str]  # what varies between runs (All Runs columns, YAML parameters)
     finetune_job: str | None  # the job name of the run's fine-tuning job
     conda_env: str | None
-    prompt: str
+    prompt: str  # the run's prompt and system prompt; a task may have its own (cell's)
     system_prompt: str
     resources: dict
     sbatch: list[list[str]]  # the run's #SBATCH [option, value] pairs, in order (sbatch.run_header)
@@ -72,12 +76,13 @@ class Run:
 # The shape of the recorded plan. Bump it when a template needs a key an older plan lacks:
 # copier.yml's plan validator then drops a recorded plan of another format, and the plan
 # is read again from the input files (0.1 recorded plans had no format: they are read again).
-PLAN_FORMAT = 2
+PLAN_FORMAT = 3
 
 
 @dataclass(kw_only=True)
 class Plan:
     experiment: str
+    summary_format: str  # markdown or yaml
     factors: list[str]
     decoding: dict
     max_jobs: int | None
@@ -103,32 +108,37 @@ MAX_CELLS = 5000
 
 
 def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
-    """The plan of the experiment in `experiment_dir` (an absolute path)."""
+    """The plan of the experiment in `experiment_dir` (an absolute path): its files read
+    once, then planned from what was read."""
     warnings = Warnings()
-    summary = read_summary(experiment_dir / SUMMARY_FILE, warnings)
-    site = read_site(find_site_file(experiment_dir), warnings)
+    return plan_experiment(load_experiment(experiment_dir, warnings), env_setup, warnings)
+
+
+def plan_experiment(experiment: Experiment, env_setup: str | None, warnings: Warnings) -> Plan:
+    summary = experiment.summary
     _check_run_dirs(summary)
-    setups = {
-        row.name: read_finetune_setup(experiment_dir / row.name / SETUP_FILE, warnings)
-        for row in summary.runs
-        if row.kind == FINE_TUNED
-    }
-    if None not in (summary.system_prompt, summary.eval_system_prompt) and summary.system_prompt != summary.eval_system_prompt:
+    if None not in (summary.system_prompt, summary.eval_system_prompt) and summary.format == MARKDOWN \
+            and summary.system_prompt != summary.eval_system_prompt:
         warnings.add(
             f"Configuration → Evaluation → System prompt {summary.eval_system_prompt!r} differs from "
             f"the Training one {summary.system_prompt!r}: the scripts use the Training one"
         )
     selection = _Selection(summary, warnings)
-    experiment = summary.title or experiment_dir.name
+    name = summary.title or experiment.dir.name
     if not summary.title:
-        warnings.add(f"{summary.path} has no '# Title' line: the experiment is named after its directory, {experiment!r}")
-    inputs = _Inputs(experiment_dir, summary, site, setups, env_setup is None or CONDA_PLACEHOLDER in env_setup,
-                     _metadata_label(experiment, warnings))
-    # Fine-tuned runs first: a base run without its own prompt or data takes theirs.
+        where = "no '# Title' line" if summary.format == MARKDOWN else "no experiment.name"
+        warnings.add(f"{summary.path} has {where}: the experiment is named after its directory, {name!r}")
+    decoding = precedence.decoding(summary, warnings) if summary.format == MARKDOWN else precedence.yaml_decoding(summary, warnings)
+    inputs = _Inputs(experiment, env_setup is None or CONDA_PLACEHOLDER in env_setup, _metadata_label(name, warnings), decoding)
+    # Fine-tuned runs first: a base run of a Markdown design without its own prompt or data
+    # takes theirs.
     trained = {row.name: _fine_tuned_run(inputs, row, selection, warnings) for row in summary.runs if row.kind == FINE_TUNED}
     runs = []
     for row in summary.runs:
-        run = trained[row.name].run if row.kind == FINE_TUNED else _base_run(inputs, row, selection, list(trained.values()), warnings)
+        if row.kind == FINE_TUNED:
+            run = trained[row.name].run
+        else:
+            run = _once_run(inputs, row, selection, list(trained.values()), warnings)
         if run.cells:
             runs.append(run)
         else:
@@ -142,10 +152,11 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
             "check the epochs and the Evaluation Plan: name the epochs to evaluate instead of every epoch",
         )
     return Plan(
-        experiment=experiment,
+        experiment=name,
+        summary_format=summary.format,
         factors=list(summary.factors),
-        decoding=precedence.decoding(summary, warnings),
-        max_jobs=site.max_jobs,
+        decoding=decoding,
+        max_jobs=experiment.site.max_jobs,
         runs=runs,
         warnings=warnings.as_list(),
     )
@@ -153,12 +164,18 @@ def build_plan(experiment_dir: Path, env_setup: str | None = None) -> Plan:
 
 @dataclass(frozen=True)
 class _Inputs:
-    dir: Path
-    summary: Summary
-    site: Site
-    setups: dict[str, FinetuneSetup]
+    experiment: Experiment
     needs_conda: bool
     experiment_label: str  # the experiment's name as each log's metadata carries it
+    decoding: dict
+
+    @property
+    def summary(self) -> Summary:
+        return self.experiment.summary
+
+    @property
+    def dir(self) -> Path:
+        return self.experiment.dir
 
 
 def _metadata_label(experiment: str, warnings: Warnings) -> str:
@@ -177,7 +194,7 @@ def _metadata_label(experiment: str, warnings: Warnings) -> str:
 def _check_run_dirs(summary: Summary) -> None:
     """The summary's parser checked each name; a base run's directory gets `_base` added,
     which can make it another run's."""
-    dirs = [_run_dir(run) for run in summary.runs]
+    dirs = [_run_dir(run, summary) for run in summary.runs]
     clash = sorted({d for d in dirs if dirs.count(d) > 1})
     if clash:
         raise InputError(summary.path, f"two runs would share the directory {clash[0]!r}", "rename one of them")
@@ -200,120 +217,146 @@ class _Selection:
             return row[task.name]
         return task.name in self.text_tasks, None
 
-    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: int, setup_path: Path) -> list[int]:
+    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: precedence.Sourced | None) -> list[int]:
         if choice is None:
             choice = self.text_epochs
             if choice is None:
                 choice = EpochChoice(LAST)
                 self.warnings.add("the Evaluation Plan names no epochs: evaluating the last epoch of each run")
-        chosen = choice.resolve(epochs)
+        if epochs is None:  # a YAML design whose training epochs nothing says: its list as written
+            return choice.resolve(0)
+        trained = epochs.value
+        chosen = choice.resolve(trained)
         for epoch in chosen:
-            if not 0 <= epoch < epochs:
+            if not 0 <= epoch < trained:
                 raise InputError(
                     self.summary.path,
-                    f"epoch {epoch} of run {row.name} (task {task.name}) is outside 0..{epochs - 1}: "
-                    f"{setup_path.name} trains it for {epochs} epoch(s), saved as epoch_0..epoch_{epochs - 1}",
-                    "epochs are 0-indexed: name epochs from 0 to epochs-1 in the Evaluation Plan or Matrix",
+                    f"epoch {epoch} of run {row.name} (task {task.name}) is outside 0..{trained - 1}: "
+                    f"{Path(epochs.source).name} trains it for {trained} epoch(s), saved as epoch_0..epoch_{trained - 1}",
+                    "epochs are 0-indexed: name epochs from 0 to epochs-1 in the "
+                    + ("Evaluation Plan or Matrix" if self.summary.format == MARKDOWN else "evaluation.matrix"),
                 )
-        if choice.said_last and max(chosen) != epochs - 1:
+        if choice.said_last and max(chosen) != trained - 1:
             self.warnings.add(
                 f"the plan says 'last epoch' but names epoch {max(chosen)}, while {row.name} "
-                f"trains for {epochs} epochs (last is epoch_{epochs - 1}): using {choice.describe()}"
+                f"trains for {trained} epochs (last is epoch_{trained - 1}): using {choice.describe()}"
             )
         return chosen
 
 
 @dataclass
-class _Trained:
-    """A fine-tuned run as planned, with what a base run may share: the inputs it is
-    evaluated with. The training data is read only when something evaluates on it."""
+class _RunInputs:
+    """A run's own inputs, before a task overrides any: what a Markdown base run may share
+    with the fine-tuned ones. The training data is worked out only when something needs it."""
 
     run: Run
+    row: RunRow
     prompt: precedence.Sourced
     system_prompt: precedence.Sourced
-    read_training_data: object  # () -> Sourced
-    _training_data: precedence.Sourced | None = None
+    read_data: object  # () -> Sourced
+    _data: precedence.Sourced | None = None
 
-    def training_data(self) -> precedence.Sourced:
-        if self._training_data is None:
-            self._training_data = self.read_training_data()
-        return self._training_data
+    def data(self) -> precedence.Sourced:
+        if self._data is None:
+            self._data = self.read_data()
+        return self._data
 
 
-def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> _Trained:
-    setup, summary = inputs.setups[row.name], inputs.summary
-    run_dir = inputs.dir / row.name
-    config = read_finetune_config(run_dir / CONFIG_FILE)
-    if setup.model and setup.model != row.model:
+def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> _RunInputs:
+    experiment, summary, user = inputs.experiment, inputs.summary, _user()
+    setup, config = experiment.setups.get(row.name), experiment.configs.get(row.name)
+    if setup is not None and setup.model and setup.model != row.model:
         warnings.add(
-            f"{setup.path}: torchtune_model_name is {setup.model!r} but All Runs says "
+            f"{setup.path}: torchtune_model_name is {setup.model!r} but "
+            f"{'All Runs' if summary.format == MARKDOWN else 'runs[].model'} says "
             f"{row.model!r} for {row.name}: the scripts are sized for {row.model!r}"
         )
-    name = precedence.run_name(setup, config, row.name, warnings)
-    checkpoints = precedence.checkpoints(setup, config, summary, inputs.site, str(name.value), _user(), warnings)
-    epochs = precedence.epochs(setup, config, summary, warnings)
+    if summary.format == MARKDOWN:
+        name = precedence.run_name(setup, config, row.name, warnings)
+        checkpoints = precedence.checkpoints(setup, config, summary, experiment.site, str(name.value), user, warnings)
+        epochs = precedence.epochs(setup, config, summary, warnings)
+        prompt = precedence.prompt(setup, summary, warnings)
+        system_prompt = precedence.system_prompt(setup, summary, warnings)
+        read_data = lambda: precedence.training_data(setup, config, summary, user, warnings)  # noqa: E731
+    else:
+        # scaffold-torchtune names the run's training job and wandb run after runs[].name.
+        name = precedence.Sourced(row.name, summary.path)
+        checkpoints = precedence.design_checkpoints(row, config, summary, user, warnings)
+        epochs = precedence.design_epochs(setup, config, summary, warnings)
+        prompt = precedence.design_prompt(row, setup, summary, warnings)
+        system_prompt = precedence.design_system_prompt(row, setup, summary, warnings)
+        read_data = lambda: precedence.design_data(row, setup, summary, user, warnings)  # noqa: E731
     saving = precedence.saving(setup, config)
-    saved = saved_epochs(saving.value, epochs.value)
-    prompt = precedence.prompt(setup, summary, warnings)
-    system_prompt = precedence.system_prompt(setup, summary, warnings)
-    finetune_job = precedence.finetune_job(read_finetune_job_name(run_dir / JOB_FILE), name)
+    saved = saved_epochs(saving.value, epochs.value) if epochs is not None and saving.value is not None else None
+    finetune_job = precedence.finetune_job(experiment.job_names.get(row.name), name)
     run = _run(inputs, row, setup, prompt.value, system_prompt.value, finetune_job, warnings)
-    trained = _Trained(run, prompt, system_prompt,
-                       lambda: precedence.training_data(setup, config, summary, _user(), warnings))
+    own = _RunInputs(run, row, prompt, system_prompt, read_data)
     for task in summary.tasks:
         evaluated, choice = selection.choice(row, task)
         if not evaluated:
             continue
-        for epoch in selection.epochs(row, task, choice, epochs.value, epochs.source):
-            if epoch not in saved:
+        for epoch in selection.epochs(row, task, choice, epochs):
+            if saved is not None and epoch not in saved:
                 raise InputError(
                     saving.source,
                     f"run {row.name} is to be evaluated at epoch {epoch} (task {task.name}), but its "
                     f"epochs_to_save / save_last_epoch_only save only {_epoch_list(saved)}",
-                    "evaluate a saved epoch in the Evaluation Plan, or save this one (epochs_to_save: all)",
+                    "evaluate a saved epoch in the plan, or save this one (epochs_to_save: all)",
                 )
             # A relative path is relative to the file that gave it (setup_finetune.py runs in
             # the run's directory), `~` is the home of whoever renders.
             checkpoint = _resolve(Path(checkpoints.source).parent, f"{checkpoints.value}/epoch_{epoch}")
             _check_model_arg(checkpoints.source, checkpoint)
-            _add_cell(inputs, run, task, epoch, checkpoint, task.dataset or trained.training_data().value)
-    return trained
+            _add_cell(inputs, own, task, epoch, checkpoint, warnings)
+    return own
 
 
 def _epoch_list(epochs: set[int]) -> str:
     return ", ".join(f"epoch_{epoch}" for epoch in sorted(epochs)) or "no epoch (epochs_to_save: none)"
 
 
-def _base_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list[_Trained], warnings: Warnings) -> Run:
+def _once_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list[_RunInputs], warnings: Warnings) -> Run:
+    """A run evaluated once per task: a base model (control), or an eval-only checkpoint."""
     summary = inputs.summary
-    model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
-    model_path = model_path._replace(value=_resolve(inputs.dir, model_path.value))
+    if row.kind == EVAL_ONLY:
+        # Used as written (cruijff_kit: "verbatim"), but a `{factor}` in it is the run's.
+        model_path = precedence.Sourced(
+            _resolve(inputs.dir, expand(row.checkpoint, row.factors, summary.path, "checkpoint_path", row.name)), summary.path)
+    else:
+        model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
+        model_path = model_path._replace(value=_resolve(inputs.dir, model_path.value))
     _check_model_arg(summary.path, model_path.value)
-    prompt = precedence.base_text(
-        "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary,
-        precedence.shared([t.prompt for t in trained]), warnings,
-    )
-    system_prompt = precedence.base_system_prompt(summary, precedence.shared([t.system_prompt for t in trained]), warnings)
+    if summary.format == MARKDOWN:
+        prompt = precedence.base_text(
+            "prompt", row.name, summary.prompt, "Configuration → Training → Prompt", summary,
+            precedence.shared([t.prompt for t in trained]), warnings,
+        )
+        system_prompt = precedence.base_system_prompt(summary, precedence.shared([t.system_prompt for t in trained]), warnings)
+        read_data = lambda: precedence.base_text(  # noqa: E731
+            "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary,
+            _shared_training_data(summary, trained), warnings,
+        )
+    else:
+        prompt = precedence.design_prompt(row, None, summary, warnings)
+        system_prompt = precedence.design_system_prompt(row, None, summary, warnings)
+        read_data = lambda: precedence.design_data(row, None, summary, _user(), warnings)  # noqa: E731
     run = _run(inputs, row, None, prompt.value, system_prompt.value, None, warnings)
+    own = _RunInputs(run, row, prompt, system_prompt, read_data)
     for task in summary.tasks:
         evaluated, _ = selection.choice(row, task)
         if evaluated:
-            data_path = task.dataset or precedence.base_text(
-                "data path", row.name, summary.dataset_path, "Resources → Dataset → Path", summary,
-                _shared_training_data(summary, trained), warnings,
-            ).value
-            _add_cell(inputs, run, task, None, model_path.value, data_path)
+            _add_cell(inputs, own, task, None, model_path.value, warnings)
     return run
 
 
-def _shared_training_data(summary: Summary, trained: list[_Trained]) -> precedence.Sourced | None:
+def _shared_training_data(summary: Summary, trained: list[_RunInputs]) -> precedence.Sourced | None:
     if summary.dataset_path is not None:  # the summary's wins: no setup file need be read
         return None
-    return precedence.shared([t.training_data() for t in trained])
+    return precedence.shared([t.data() for t in trained])
 
 
 def _model_path(summary: Summary, model: str) -> str | None:
-    """The path listed under Resources → Models for a model name.
+    """The path listed under Resources → Models (models.base) for a model name.
 
     The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
     for "Llama-3.2-1B (base)"): a listed name contained in the other, or the other way
@@ -328,28 +371,26 @@ def _model_path(summary: Summary, model: str) -> str | None:
 
 def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str, system_prompt: str,
          finetune_job: str | None, warnings: Warnings) -> Run:
-    site, setups = inputs.site, inputs.setups
+    experiment = inputs.experiment
+    site, setups, summary = experiment.site, experiment.setups, experiment.summary
     conda_env = precedence.conda_env(setup, site, setups)
     if inputs.needs_conda and not conda_env.value:
         raise InputError(
-            setup.path if setup else site.path or inputs.summary.path,
+            setup.path if setup else site.path or summary.path,
             f"run {row.name} has no conda environment",
             "add `conda_env:` to its setup_finetune.yaml or a Default conda environment to "
             "claude.local.md, or answer env_setup without {conda_env}",
         )
-    if "{input}" not in prompt:
-        warnings.add(
-            f"the prompt of {row.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model"
-        )
     resources, warning = resources_for(row.model)
     if warning:
         warnings.add(warning)
-    options = precedence.sbatch_options(resources, setup, inputs.summary, site, setups, warnings)
+    resources.update({key: summary.compute[key] for key in ("mem", "gpus") if key in summary.compute})
+    options = precedence.sbatch_options(resources, setup, summary, site, setups, warnings)
     resources["time"] = options["time"].value
     header = run_header(options)
     return Run(
         name=row.name,
-        dir=_run_dir(row),
+        dir=_run_dir(row, summary),
         kind=row.kind,
         model=row.model,
         factors=dict(row.factors),
@@ -362,18 +403,63 @@ def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str,
     )
 
 
-def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model_path: str, data_path: str) -> None:
+def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None, model_path: str,
+              warnings: Warnings) -> None:
+    """One cell: the task's own values over the run's, placeholders expanded, delivered the
+    way the task's signature takes them (extensions/contract.py)."""
+    summary, run, row = inputs.summary, own.run, own.row
+    factors = row.factors
+
+    def text(value: precedence.Sourced, what: str, keep_input: bool = False) -> str:
+        return expand(str(value.value), factors, value.source, what, row.name, keep_input)
+
+    prompt = text(precedence.cell_text(task.prompt, own.prompt, summary), "prompt", keep_input=True)
+    system_prompt = text(precedence.cell_text(task.system_prompt, own.system_prompt, summary), "system prompt", keep_input=True)
+    data = precedence.cell_text(task.dataset, None, summary) if task.dataset is not None else own.data()
+    data_path = _resolve(inputs.dir, text(data, "dataset"))
+    if "{input}" not in prompt:
+        warnings.add(f"the prompt of {row.name} for {task.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model")
     name = protocol.cell_name(task.name, epoch)
+    task_file = inputs.experiment.task_files[task.script]
+    function = contract.resolve_function(task.name, task.function, task_file.functions, task_file.path, task.script, warnings)
+    signature = task_file.functions[function] if task_file.functions is not None else None
+    decoding = inputs.decoding
+    label = summary.vis_labels.get((row.name, task.name), row.name)
+    chat = None if summary.dataset_type is None else summary.dataset_type == "chat_completion"
+    if chat is None and signature is not None and signature.accepts("use_chat_template") and summary.format != MARKDOWN:
+        default = signature.parameter("use_chat_template")
+        warnings.add(f"{summary.path} has no controls.dataset_type: @task {function} uses its own default use_chat_template"
+                     f"={getattr(default, 'default', '?')!r} (chat_completion is true, text_completion false)")
+    values = {
+        "data_path": data_path,
+        "prompt": prompt,
+        "system_prompt": system_prompt,
+        "assistant_prefix": task.assistant_prefix,
+        "max_tokens": decoding["max_tokens"],
+        "temperature": decoding["temperature"],
+    }
+    if summary.format != MARKDOWN:
+        values.update(vis_label=label, use_chat_template=chat)
+    config = _eval_config(summary, decoding, prompt, system_prompt, task, function, model_path, data_path, label, chat, epoch, row)
+    fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
+    delivery = contract.deliver(signature, function, task_file.path, values, config, fallback, warnings)
     run.cells.append(Cell(
         name=name,
         job_name=protocol.job_name(task.name, run.dir),
         task=task.name,
+        function=delivery.function,
         epoch=epoch,
         task_file=_task_file(task.script),
-        task_file_origin=_resolve(inputs.dir, task.script),
+        task_file_origin=task_file.path,
+        task_checked=delivery.checked,
         model_path=model_path,
-        data_path=_resolve(inputs.dir, data_path),
+        data_path=data_path,
+        prompt=prompt,
+        system_prompt=system_prompt,
+        task_args=delivery.arguments,
+        config=delivery.config,
         script=protocol.script_path(run.dir, name),
+        config_file=protocol.config_file(run.dir, name) if delivery.config is not None else None,
         log_dir=protocol.log_dir(run.dir),
         done_mark=protocol.done_mark(run.dir, name),
         failed_mark=protocol.failed_mark(run.dir, name),
@@ -385,16 +471,47 @@ def _add_cell(inputs: _Inputs, run: Run, task: TaskRow, epoch: int | None, model
             "epoch": protocol.BASE_EPOCH if epoch is None else epoch,
             "kind": run.kind,
             "cell": name,
+            "vis_label": label,
+            "is_finetuned": run.kind != BASE,
+            "source_model": row.model,
         },
     ))
+
+
+def _eval_config(summary: Summary, decoding: dict, prompt: str, system_prompt: str, task: TaskRow, function: str,
+                 model_path: str, data_path: str, label: str, chat: bool | None, epoch: int | None, row: RunRow) -> dict:
+    """cruijff_kit's eval.yaml for one cell (spec §1.0), for a task that reads config_path:
+    what it reads (prompt, system_prompt, scorers) and what its tools record."""
+    config = {
+        "prompt": prompt,
+        "system_prompt": system_prompt,
+        "assistant_prefix": task.assistant_prefix,
+        "dataset_type": summary.dataset_type,
+        "scorers": list(summary.scorers) if summary.scorers else None,
+        "temperature": decoding["temperature"],
+        "do_sample": decoding["do_sample"],
+        "max_tokens": decoding["max_tokens"],
+        "max_connections": decoding["max_connections"],
+        "seed": decoding["seed"],
+        "enable_thinking": decoding["enable_thinking"],
+        "task_name": task.name,
+        "task_script": f"{task.script}@{function}",
+        "model_path": model_path,
+        "data_path": data_path,
+        "vis_label": label,
+        "use_chat_template": chat,
+        "epoch": epoch,
+        "is_finetuned": row.kind != BASE,
+        "source_model": row.model,
+    }
+    return {key: value for key, value in config.items() if value is not None}
 
 
 @lru_cache(maxsize=1024)
 def _resolve(directory: Path, path: str) -> str:
     """A relative path is relative to `directory` (the experiment, for the summary's paths);
     the scripts run elsewhere."""
-    path = os.path.expanduser(path)
-    return path if os.path.isabs(path) else os.path.normpath(os.path.join(directory, path))
+    return resolve(directory, path)
 
 
 def _task_file(script: str) -> str:
@@ -411,8 +528,10 @@ def _user() -> str:
     return os.environ.get("USER") or getpass.getuser()
 
 
-def _run_dir(run: RunRow) -> str:
-    if run.kind == BASE:
+def _run_dir(run: RunRow, summary: Summary) -> str:
+    """A Markdown design's base run lives in `{name}_base` (the seed's layout); a YAML
+    design's runs are in directories named runs[].name, as cruijff_kit scaffolds them."""
+    if run.kind == BASE and summary.format == MARKDOWN:
         return run.name.removesuffix("_base") + "_base"
     return run.name
 

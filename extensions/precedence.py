@@ -17,7 +17,7 @@ from .finetune_config import FinetuneConfig
 from .notes import Warnings
 from .resources import time_limit
 from .site import Site
-from .summary import Summary
+from .model import RunRow, Summary, TaskRow
 
 
 class Sourced(NamedTuple):
@@ -139,6 +139,8 @@ def saving(setup: FinetuneSetup, config: FinetuneConfig | None) -> Sourced:
     """What decides which `epoch_N/` exist: finetune.yaml when it says, else the setup file."""
     if config is not None and (config.epochs_to_save is not None or config.save_last_epoch_only is not None):
         return Sourced(config, config.path)
+    if setup is None:  # a YAML design not yet scaffolded: the recipes save every epoch
+        return Sourced(None, None)
     return Sourced(setup, setup.path)
 
 
@@ -191,7 +193,13 @@ def _own_site_or_shared(key: str, setup: FinetuneSetup | None, site: Site, setup
 
 
 def time(summary: Summary, warnings: Warnings) -> Sourced:
-    """Twice the summary's per-eval estimate (30 minutes at least); 30 minutes without one."""
+    """evaluation.compute.time; else twice the summary's per-eval estimate (30 minutes at
+    least); 30 minutes without one."""
+    if "time" in summary.compute:
+        return Sourced(summary.compute["time"], summary.path)
+    if summary.format == "yaml":
+        warnings.add(f"{summary.path} has no evaluation.compute.time: every script gets --time={time_limit(None)}")
+        return Sourced(time_limit(None), "the template's default")
     if summary.per_eval_minutes is None:
         warnings.add(
             f"the summary gives no per-eval time under Compute Estimates → Evaluation: "
@@ -205,13 +213,14 @@ def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summar
     """Every `#SBATCH` option of a run, each with the file it came from (sbatch.run_header
     checks and orders them). A new site setting that becomes an option is one line here."""
     tier = "the model's size tier (extensions/resources.py)"
+    compute = summary.compute
     return {
         "nodes": Sourced(1, "the seed"),
         "ntasks": Sourced(1, "the seed"),
         "cpus-per-task": Sourced(resources["cpus"], tier),
-        "mem": Sourced(resources["mem"], tier),
+        "mem": Sourced(resources["mem"], summary.path if "mem" in compute else tier),
         "time": time(summary, warnings),
-        "gres": Sourced(f"gpu:{resources['gpus']}", tier),
+        "gres": Sourced(f"gpu:{resources['gpus']}", summary.path if "gpus" in compute else tier),
         "account": account(setup, site, setups),
         "partition": Sourced(site.partition, site.path),
         "constraint": Sourced(resources["constraint"], tier),
@@ -288,4 +297,142 @@ def decoding(summary: Summary, warnings: Warnings) -> dict:
         "do_sample": sampling,
         "temperature": temperature if sampling else None,
         "max_tokens": summary.max_tokens,
+        "seed": None,
+        "max_connections": None,
+        "enable_thinking": None,
+    }
+
+
+# -- YAML designs: the summary says each value; a run's setup files only confirm it --------
+# (cruijff_kit v0.3.4's scaffold-inspect reads experiment_summary.yaml alone.)
+
+
+def design_prompt(row: RunRow, setup: FinetuneSetup | None, summary: Summary, warnings: Warnings) -> Sourced:
+    """runs[].parameters.prompt, else controls.prompt (a task's own prompt wins over both,
+    per cell: see cell_text)."""
+    if row.prompt is not None:
+        chosen = Sourced(row.prompt, summary.path)
+    elif summary.prompt is not None:
+        chosen = Sourced(summary.prompt, summary.path)
+    elif setup is not None and setup.prompt is not None:
+        warnings.add(f"{summary.path} has no controls.prompt: {row.name} is evaluated with its setup file's prompt {setup.prompt!r}")
+        return Sourced(setup.prompt, setup.path)
+    else:
+        warnings.add(
+            f"{summary.path} gives {row.name} no prompt (runs[].parameters.prompt or controls.prompt): "
+            "each input goes to the model as it is, '{input}'"
+        )
+        return Sourced("{input}", summary.path)
+    _confirm(setup, "prompt", chosen.value, row.name, warnings)
+    return chosen
+
+
+def design_system_prompt(row: RunRow, setup: FinetuneSetup | None, summary: Summary, warnings: Warnings) -> Sourced:
+    """controls.system_prompt; up to v0.3.3, evaluation.system_prompt first."""
+    if summary.eval_system_prompt is not None:
+        if summary.system_prompt is not None and summary.system_prompt != summary.eval_system_prompt:
+            warnings.add(
+                f"{summary.path}: evaluation.system_prompt {summary.eval_system_prompt!r} differs from "
+                f"controls.system_prompt {summary.system_prompt!r}: the evaluation uses evaluation.system_prompt"
+            )
+        chosen = Sourced(summary.eval_system_prompt, summary.path)
+    elif summary.system_prompt is not None:
+        chosen = Sourced(summary.system_prompt, summary.path)
+    elif setup is not None and setup.system_prompt is not None:
+        warnings.add(f"{summary.path} has no controls.system_prompt: {row.name} is evaluated with its setup file's {setup.system_prompt!r}")
+        return Sourced(setup.system_prompt, setup.path)
+    else:
+        warnings.add(f"{summary.path} has no controls.system_prompt: {row.name} is evaluated without a system prompt ('')")
+        return Sourced("", summary.path)
+    _confirm(setup, "system_prompt", chosen.value, row.name, warnings)
+    return chosen
+
+
+def _confirm(setup: FinetuneSetup | None, key: str, value: object, run: str, warnings: Warnings) -> None:
+    written = getattr(setup, key) if setup is not None else None
+    if written is not None and written != value:
+        warnings.add(
+            f"{setup.path}: {run} was set up to train with {key} {written!r}, but the summary evaluates it with "
+            f"{value!r}: the scores are of the summary's"
+        )
+
+
+def design_checkpoints(row: RunRow, config: FinetuneConfig | None, summary: Summary, user: str,
+                       warnings: Warnings) -> Sourced:
+    """The directory of the run's epoch_N/: finetune.yaml's output_dir when it exists (what
+    the training reads), else the summary's rule for the release it was written for."""
+    own = summary.run_checkpoints.replace("{run_name}", row.name) if summary.run_checkpoints else None
+    if config is not None and config.output_dir:
+        written = finetune.expand_user(config.output_dir, user)
+        if own is not None and finetune.single_slashes(own.rstrip("/")) != finetune.single_slashes(written.rstrip("/")):
+            warnings.add(f"{summary.path} puts {row.name}'s checkpoints in {own}, but {config.path} (what the training reads) says {written}: using {written}")
+        return Sourced(written, config.path)
+    if own is not None:
+        return Sourced(finetune.expand_user(own, user), summary.path)
+    raise InputError(
+        summary.path,
+        f"says nowhere where run {row.name}'s checkpoints are: no experiment.dir, and no output.base_directory",
+        "add experiment.dir (checkpoints are then {dir}/{run}/artifacts/epoch_N), as cruijff_kit's design step writes it",
+    )
+
+
+def design_epochs(setup: FinetuneSetup | None, config: FinetuneConfig | None, summary: Summary,
+                  warnings: Warnings) -> Sourced | None:
+    """How many epochs the run trains: finetune.yaml's, else the setup file's, else
+    controls.epochs; None when nothing says (the matrix's epochs are then not checked)."""
+    if config is not None and config.epochs:
+        return Sourced(config.epochs, config.path)
+    if setup is not None and setup.epochs:
+        return Sourced(setup.epochs, setup.path)
+    if summary.epochs:
+        return Sourced(summary.epochs, summary.path)
+    warnings.add(f"{summary.path} has no controls.epochs: the matrix's epochs are not checked against the training")
+    return None
+
+
+def design_data(row: RunRow, setup: FinetuneSetup | None, summary: Summary, user: str, warnings: Warnings) -> Sourced:
+    """runs[].parameters.eval_dataset_path (or dataset_path), else data.training.path (a
+    task's own dataset wins over both, per cell)."""
+    if row.dataset is not None:
+        return Sourced(row.dataset, summary.path)
+    if summary.dataset_path is not None:
+        return Sourced(summary.dataset_path, summary.path)
+    own = finetune.data_path(setup, user) if setup is not None else None
+    if own is not None:
+        warnings.add(f"{summary.path} has no data.training.path: {row.name} is evaluated on its setup file's data {own}")
+        return Sourced(own, setup.path)
+    raise InputError(
+        summary.path,
+        f"gives run {row.name} no data to evaluate on: no data.training.path, no parameters.eval_dataset_path, "
+        "and not every task has a dataset",
+        "add data: training: path: /path/to/data.json (or a dataset: to each task)",
+    )
+
+
+def cell_text(own: str | None, run_value: Sourced, summary: Summary) -> Sourced:
+    """A task's own prompt, system prompt or dataset wins over the run's."""
+    return Sourced(own, summary.path) if own is not None else run_value
+
+
+def yaml_decoding(summary: Summary, warnings: Warnings) -> dict:
+    """evaluation.do_sample (greedy unless true), temperature only when sampling, seed
+    (cruijff_kit's default 14) and max_connections (its default 32)."""
+    sampling = bool(summary.do_sample)
+    if sampling and not summary.temperature:
+        raise InputError(summary.path, "evaluation.do_sample is true but temperature is missing or 0",
+                         "write evaluation.temperature above 0 (transformers refuses 0 while sampling), or do_sample: false")
+    if not sampling and summary.temperature:
+        warnings.add(f"{summary.path}: evaluation.temperature {summary.temperature:g} is not used: do_sample is not true, so decoding is greedy (as cruijff_kit since v0.3.3)")
+    if summary.do_sample is None:
+        warnings.add(f"{summary.path} has no evaluation.do_sample: decoding greedily (do_sample=false), cruijff_kit's default")
+    for key, default in (("seed", 14), ("max_connections", 32)):
+        if getattr(summary, key) is None:
+            warnings.add(f"{summary.path} has no evaluation.{key}: using cruijff_kit's default {default}")
+    return {
+        "do_sample": sampling,
+        "temperature": summary.temperature if sampling else None,
+        "max_tokens": summary.max_tokens,
+        "seed": 14 if summary.seed is None else summary.seed,
+        "max_connections": 32 if summary.max_connections is None else summary.max_connections,
+        "enable_thinking": summary.enable_thinking,
     }

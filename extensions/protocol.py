@@ -29,6 +29,12 @@ def script_path(run_dir: str, name: str) -> str:
     return f"{eval_dir(run_dir)}/{name}.slurm"
 
 
+def config_file(run_dir: str, name: str) -> str:
+    """The cell's config file, in cruijff_kit's eval.yaml form, for a task that reads its
+    prompt from one: beside the script, named after the cell."""
+    return f"{eval_dir(run_dir)}/{name}.eval.yaml"
+
+
 def log_dir(run_dir: str) -> str:
     # All epochs of a run share one log directory: the file name says which cell a log is.
     return f"{eval_dir(run_dir)}/logs"

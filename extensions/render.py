@@ -11,7 +11,7 @@ import shlex
 
 import yaml
 
-from . import protocol
+from . import protocol, task_file
 from .plan import CONDA_PLACEHOLDER
 from .protocol import log_file_pattern
 from .sbatch import header_lines as sbatch_header
@@ -49,24 +49,46 @@ def protocol_source(name: str) -> str:
     return inspect.getsource(getattr(protocol, name)).rstrip("\n")
 
 
+def task_check_source() -> str:
+    """task_file.signature_problems's source, for the cell scripts' check of their task file
+    on the cluster, where this package is not installed: one definition of the contract."""
+    return inspect.getsource(task_file.signature_problems).rstrip("\n")
+
+
 def protocol_shell() -> str:
     """protocol.py's log naming rule as a bash function, for the rendered bash scripts."""
     return protocol.FIND_CELL_LOGS_SH
 
 
-def task_config(cell: dict, run: dict) -> str:
+def task_config(cell: dict) -> str:
     """The task arguments as a JSON object, one per line.
 
     inspect reads a --task-config file as-is, while `-T key=value` values are parsed as YAML
     and split on commas. JSON escapes every newline and control character, so no line of
     this text can equal the heredoc's closing word.
     """
-    arguments = {
-        "data_path": cell["data_path"],
-        "prompt": run["prompt"],
-        "system_prompt": run["system_prompt"],
-    }
-    return json.dumps(arguments, indent=2, ensure_ascii=False)
+    return json.dumps(cell["task_args"], indent=2, ensure_ascii=False)
+
+
+def eval_yaml(config: dict) -> str:
+    """A cell's config file: YAML that yaml.safe_load reads back exactly, one key a line.
+
+    cruijff_kit's tasks read it with yaml.safe_load. yaml.safe_dump would write NEL (U+0085)
+    raw, which reads back as a line break: every string is written double-quoted instead,
+    with its control characters escaped (double_quoted), and nested values in flow style."""
+    return "".join(f"{key}: {_flow(value)}\n" for key, value in config.items())
+
+
+def _flow(value: object) -> str:
+    if isinstance(value, str):
+        return double_quoted(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_flow(str(key))}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    if isinstance(value, float) and "e" in repr(value) and "." not in repr(value):
+        return repr(value).replace("e", ".0e")  # PyYAML reads 1e-07 as text, 1.0e-07 as a float
+    return json.dumps(value)
 
 
 def double_quoted(value: str) -> str:

@@ -21,7 +21,7 @@ def plan_overview(plan: dict) -> str:
     lines = []
     for runs in list(groups.values())[:MAX_GROUPS]:
         first = runs[0]
-        kind = "base" if first["kind"] == "base" else "fine-tuned"
+        kind = first["kind"]
         noun = "run" if len(runs) == 1 else "runs"
         lines.append(f"{len(runs)} {kind} {noun} of {comment(first['model'])}: {_names([r['name'] for r in runs])}")
         lines.append(f"    {_resources(first)}")

@@ -12,19 +12,17 @@ here, so the plan receives runs, tasks and epochs, not prose.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .epochs import MAX_EPOCHS, EpochChoice, EpochSyntaxError, MatrixCell, read_epoch_value, read_epochs, read_matrix_cell
 from .errors import InputError
+from .model import BASE, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow, split_script
 from .markdown import Bullet, Document, Section, Table, inline_text, normalize, split_label
 from .names import check_name
 from .notes import Warnings
 from .source import read_source
 from .values import ValueSyntaxError, is_placeholder, path_value, text_value
 
-FINE_TUNED = "fine-tuned"
-BASE = "base"
 NOVEMBER = "november"
 OCTOBER = "october"
 REFERENCE = "docs/INPUTS.md"
@@ -44,53 +42,7 @@ _DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".txt", ".tsv")
 _REMARK_COLUMNS = ("notes", "note", "comments", "comment", "remarks", "remark", "description")
 
 
-@dataclass(frozen=True)
-class RunRow:
-    name: str
-    model: str
-    kind: str  # FINE_TUNED or BASE
-    factors: dict[str, str] = field(default_factory=dict)  # All Runs columns between Model and Type
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    name: str
-    script: str
-    dataset: str | None  # a path to evaluate on instead of the training dataset
-
-
-@dataclass(frozen=True)
-class Summary:
-    path: Path
-    layout: str  # NOVEMBER or OCTOBER
-    title: str | None  # the `# ` heading without an `Experiment:` prefix; None without one
-    runs: list[RunRow]
-    factors: list[str]  # column names, in order
-    models: dict[str, str]  # normalized model name -> path
-    models_dir: str | None  # October's Models → Location
-    dataset_path: str | None
-    tasks: list[TaskRow]
-    plan_text: str  # the Evaluation Plan's prose
-    plan_epochs: EpochChoice | None  # from the text, or October's "Epochs to evaluate"
-    text_tasks: tuple[str, ...]  # tasks the text names; every task when it names none
-    matrix: dict[str, dict[str, MatrixCell]] | None  # run -> task -> cell, as listed
-    epochs: int | None  # training epochs
-    prompt: str | None
-    system_prompt: str | None
-    eval_system_prompt: str | None
-    temperature: float | None
-    max_tokens: int | None
-    checkpoint_dir: str | None  # Configuration → Output → Checkpoint directory
-    per_eval_minutes: float | None
-
-
 def read_summary(path: Path, warnings: Warnings) -> Summary:
-    if not path.is_file():
-        raise InputError(
-            path,
-            "experiment_summary.md not found",
-            "run copier in the experiment directory that holds experiment_summary.md",
-        )
     return _Reader(path, Document(read_source(path)), warnings).summary()
 
 
@@ -142,7 +94,7 @@ class _Reader:
         )
         # Read last: the October marks are noted while the values are read.
         layout = OCTOBER if self.october or self.doc.find("status") else NOVEMBER
-        return Summary(layout=layout, **values)
+        return Summary(layout=layout, format=MARKDOWN, **values)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -308,7 +260,8 @@ class _Reader:
                 dataset = None
                 if dataset_at is not None and _is_path(_cell(row, dataset_at)):
                     dataset = path_value(_cell(raw, dataset_at))
-                tasks.append(TaskRow(name, script, dataset))
+                script, function = split_script(script)
+                tasks.append(TaskRow(name, script, dataset, function))
         if not tasks:
             raise self._error("the Evaluation Tasks table has no rows", "list the tasks to evaluate")
         seen = set()

@@ -13,6 +13,8 @@ from pathlib import Path
 import yaml
 
 DEFAULT_PROMPT = "Capitalize the given word: {input}\n"
+# A task that takes data_path, prompt and system_prompt as parameters, as the Markdown era's did.
+TASK_FILE = Path(__file__).resolve().parent / "fixtures" / "tasks" / "args_task.py"
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Run:
 @dataclass
 class Task:
     name: str
-    script: str = "/scratch/tasks/cap_task.py"
+    script: str = str(TASK_FILE)
     dataset: str = "same as training"
 
 

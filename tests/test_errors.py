@@ -31,7 +31,10 @@ def rename_run(directory: Path, new: str) -> None:
 
 
 CASES = {
-    "no-summary": (lambda d: (d / "experiment_summary.md").unlink(), ["experiment_summary.md not found"]),
+    "no-summary": (
+        lambda d: (d / "experiment_summary.md").unlink(),
+        ["neither experiment_summary.yaml nor experiment_summary.md is in this directory"],
+    ),
     "no-all-runs": (
         lambda d: edit(d / "experiment_summary.md", "## All Runs", "## The runs"),
         ["experiment_summary.md", "no 'All Runs' table", "fix:"],
@@ -151,7 +154,7 @@ def test_bad_input_fails_before_writing_anything(tmp_path, case):
 def test_a_missing_destination_is_not_created(tmp_path):
     result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(tmp_path / "nowhere"))
     assert result.returncode == 1
-    assert "experiment_summary.md not found" in result.stderr
+    assert "neither experiment_summary.yaml nor experiment_summary.md is in this directory" in result.stderr
     assert not (tmp_path / "nowhere").exists()
 
 

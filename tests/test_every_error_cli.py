@@ -17,7 +17,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import test_errors, test_hostile, test_input_errors_cli, test_interactive, test_lifecycle
+from tests import (
+    test_errors,
+    test_hostile,
+    test_input_errors_cli,
+    test_interactive,
+    test_lifecycle,
+    test_yaml_errors_cli,
+)
 
 EXTENSIONS = Path(__file__).resolve().parent.parent / "extensions"
 RAISED = {"InputError", "_error", "EpochSyntaxError", "ValueSyntaxError"}
@@ -103,6 +110,10 @@ def U(name: str) -> InTable:
     return InTable(test_input_errors_cli, name, "AS_ANOTHER_USER")
 
 
+def Y(name: str) -> InTable:
+    return InTable(test_yaml_errors_cli, name)
+
+
 L = test_lifecycle
 
 COVERAGE: dict[tuple[str, str, str], Case | Test] = {
@@ -115,7 +126,9 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("checks", "_file_fits", "is a directory or a special file"): InSource(L._script_is_a_directory),
     ("checks", "_writable", "is not writable by you"): U("experiment-read-only"),
     ("checks", "_check_printed_values", "is not a whole number"): InTable(test_hostile, "epoch", "TAMPERED"),
-    ("checks", "_check_paths", "is not the protocol's"): InTable(test_hostile, "done-mark", "TAMPERED"),
+    ("checks", "_check_paths", "is not the protocol's {path!r}"): InTable(test_hostile, "done-mark", "TAMPERED"),
+    ("checks", "_check_paths", ": config_file "):
+        InSource(test_yaml_errors_cli.test_a_tampered_config_file_path_is_refused_before_anything_is_written),
     ("checks", "_check_printed_values", "the recorded plan (this answers file, or the one given with --data-file) "):
         InSource(test_hostile.test_a_tampered_recorded_plan_is_refused_before_anything_is_written),
     # Input files as bytes (source.py), and names (names.py).
@@ -124,7 +137,6 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("names", "check_safe", "is not one safe path component"): E("run-name-dotdot"),
     ("names", "check_length", "characters long"): I("run-name-300"),
     # experiment_summary.md (summary.py, with epochs.py and values.py).
-    ("summary", "read_summary", "experiment_summary.md not found"): E("no-summary"),
     ("summary", "_runs", "no 'All Runs' table"): E("no-all-runs"),
     ("summary", "_runs", "the All Runs table has no rows"): I("all-runs-empty"),
     ("summary", "_runs", "is listed twice in All Runs"): E("run-listed-twice"),
@@ -158,7 +170,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("finetune", "load_yaml_mapping", "fix the YAML syntax there"): E("bad-yaml"),
     ("finetune", "load_yaml_mapping", "not valid YAML: "): I("setup-control-character"),
     ("finetune", "load_yaml_mapping", "is not a mapping of settings"): I("setup-empty"),
-    ("finetune", "text", "not text"): I("setup-prompt-a-number"),
+    ("finetune", "text", "{key}: '...'"): I("setup-prompt-a-number"),
     ("finetune", "nonempty", "or delete the line"): I("input-dir-base-blank"),
     ("finetune", "parsed", "which is none of the forms {_TOOL} takes"): I("epochs-to-save-unreadable"),
     ("finetune", "epochs", "e.g. epochs: 2"): I("setup-epochs-zero"),
@@ -178,9 +190,9 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("sbatch", "checked", "is not an sbatch option name"): I("extra-sbatch-capitals"),
     ("sbatch", "checked", "is not one plain word"): E("bad-account-in-setup"),
     # The plan (plan.py, precedence.py).
-    ("plan", "build_plan", "evaluation cells, more than the"): E("too-many-cells"),
+    ("plan", "plan_experiment", "evaluation cells, more than the"): E("too-many-cells"),
     ("plan", "_check_run_dirs", "two runs would share the directory"): E("runs-sharing-a-directory"),
-    ("plan", "epochs", "0-indexed"): E("epoch-outside"),
+    ("plan", "epochs", "epochs are 0-indexed"): Y("matrix-epoch-outside"),
     ("plan", "_fine_tuned_run", "is to be evaluated at epoch"): E("epoch-not-saved"),
     ("plan", "_run", "has no conda environment"): E("no-conda-env"),
     ("plan", "_check_model_arg", "would reach inspect's -M model_path altered"): E("model-path-with-comma"),
@@ -188,6 +200,49 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("precedence", "training_data", "no input_dir_base or dataset_label"): I("training-data-nowhere"),
     ("precedence", "base_model_path", "which has no path under Resources → Models"): E("base-model-without-path"),
     ("precedence", "base_text", "needs a {what}"): E("base-run-without-prompt"),
+    ("precedence", "design_checkpoints", "says nowhere where run"): Y("checkpoints-nowhere"),
+    ("precedence", "design_data", "no data to evaluate on"): Y("data-nowhere"),
+    ("precedence", "yaml_decoding", "evaluation.do_sample is true but temperature"): Y("do-sample-without-temperature"),
+    # experiment_summary.yaml (summary_yaml.py), and which design file (experiment.py).
+    ("experiment", "summary_path", "is in this directory"): Y("no-summary"),
+    ("summary_yaml", "_mapping", "has no `{where}{key}:` section"): Y("experiment-missing"),
+    ("summary_yaml", "_mapping", "not a mapping of keys"): Y("output-not-a-mapping"),
+    ("summary_yaml", "_list", "list of items "): Y("runs-missing"),
+    ("summary_yaml", "_list", "as a list of `- ` items"): Y("runs-not-a-list"),
+    ("summary_yaml", "_text", " is missing, and is required"): Y("run-model-missing"),
+    ("summary_yaml", "_text", "put the value in quotes exactly as you mean it"): Y("prompt-a-number"),
+    ("summary_yaml", "_number", "write {wanted} of at least"): Y("seed-negative"),
+    ("summary_yaml", "_flag", "not true or false"): Y("do-sample-yes"),
+    ("summary_yaml", "_run_checkpoints", "is not of the form '…{{run_name}}…/epoch_{{N}}'"): Y("checkpoint-pattern-without-epoch"),
+    ("summary_yaml", "_run_checkpoints", "is relative, and output.base_directory is missing"): Y("checkpoint-pattern-relative"),
+    ("summary_yaml", "_training_epochs", "exceeds the limit of"): Y("epochs-absurd"),
+    ("summary_yaml", "_dataset_type", "is not one cruijff_kit writes"): Y("dataset-type-chat"),
+    ("summary_yaml", "_models", "write each model as"): Y("model-not-a-mapping"),
+    ("summary_yaml", "_scorers", "write a list of `- name: …` items"): Y("scorers-a-number"),
+    ("summary_yaml", "_scorers", "has the item "): Y("scorer-without-name"),
+    ("summary_yaml", "_scorers", "write params as a mapping"): Y("scorer-params-a-list"),
+    ("summary_yaml", "_compute", "evaluation.compute.time is "): Y("compute-time-in-words"),
+    ("summary_yaml", "_compute", "evaluation.compute.mem is "): Y("compute-mem-lots"),
+    ("summary_yaml", "_runs", "the runs list is empty"): Y("runs-empty"),
+    ("summary_yaml", "_runs", "write each run as"): Y("run-not-a-mapping"),
+    ("summary_yaml", "_runs", "is listed twice in runs"): Y("run-listed-twice"),
+    ("summary_yaml", "_runs", "has type "): Y("run-type-finetuned"),
+    ("summary_yaml", "_run", "has no parameters.checkpoint_path"): Y("eval-only-without-checkpoint"),
+    ("summary_yaml", "_tasks", "evaluation.tasks is empty"): Y("tasks-empty"),
+    ("summary_yaml", "_tasks", "write each task as"): Y("task-not-a-mapping"),
+    ("summary_yaml", "_tasks", "is listed twice in evaluation.tasks"): Y("task-listed-twice"),
+    ("summary_yaml", "_tasks", "takes its data from eval_condition"): Y("task-eval-condition"),
+    ("summary_yaml", "_matrix", "write each entry as"): Y("matrix-entry-not-a-mapping"),
+    ("summary_yaml", "_matrix", "is not a run in runs"): Y("matrix-run-typo"),
+    ("summary_yaml", "_matrix", "write the task names as a list"): Y("matrix-tasks-a-number"),
+    ("summary_yaml", "_matrix", "which is not in evaluation.tasks"): Y("matrix-task-unknown"),
+    ("summary_yaml", "_matrix", "evaluation.matrix lists run "): Y("matrix-run-task-twice"),
+    ("summary_yaml", "_epochs", "write the 0-indexed epochs to evaluate as a list"): Y("matrix-fine-tuned-epochs-null"),
+    # Task files and the task contract (experiment.py, contract.py), placeholders (placeholders.py).
+    ("experiment", "_task_file", "cannot be read as an inspect task file"): Y("task-file-syntax-error"),
+    ("contract", "resolve_function", "has no @task named "): Y("task-function-unknown"),
+    ("contract", "deliver", "which the plan does not fill"): Y("task-requires-a-parameter"),
+    ("placeholders", "replace", "write the value itself, or a placeholder named after something the run sets"): Y("dataset-placeholder-not-a-factor"),
 }
 
 

@@ -22,7 +22,7 @@ from inspect_ai._cli.util import parse_cli_config
 from inspect_ai._util.config import parse_cli_args
 
 from tests.conftest import run_script, scripts
-from tests.experiment import SITE, Experiment, Run
+from tests.experiment import SITE, TASK_FILE, Experiment, Run
 
 NASTY = [
     "{input}",
@@ -35,7 +35,7 @@ NASTY = [
     "~",
     'say "hi" to {input}',
     "it's {input}",
-    "$(touch PWNED) `touch PWNED` ${HOME} $HOME $1 !! * ?",
+    "$(touch PWNED) `touch PWNED` $HOME $1 !! * ? ${{HOME}}",
     "back\\slash, \\n not a newline, \\\\ two",
     "  leading and trailing spaces  ",
     "line one\nline two\n\nTASK_ARGS\nTASK_ARGS",
@@ -46,6 +46,10 @@ NASTY = [
     "&anchor *alias !tag %directive @at | > '",
     "unicode é 中文 🙂 \u0085 NEL \u2028 LS",
 ]
+
+
+def _no_braces(text: str) -> str:
+    return text.replace("{", "(").replace("}", ")")
 
 
 def experiment_with(
@@ -60,7 +64,8 @@ def experiment_with(
             f"run{index}",
             prompt=value,
             system_prompt=values[(index + 1) % len(values)],
-            input_dir_base=f"/data/{value.splitlines()[0] if value.strip() else 'x'}/",
+            # A `{name}` in a path is a placeholder (refused unless a factor): paths keep no braces.
+            input_dir_base=f"/data/{_no_braces(value.splitlines()[0]) if value.strip() else 'x'}/",
             output_dir_base=str(checkpoints),
         )
         for index, value in enumerate(values)
@@ -99,6 +104,9 @@ def expected_metadata(experiment: Experiment, run, script: Path) -> dict:
         "epoch": "base" if base else 0,
         "kind": "base" if base else "fine-tuned",
         "cell": script.stem,
+        "vis_label": run.name,
+        "is_finetuned": not base,
+        "source_model": run.model,
     }
 
 
@@ -133,7 +141,7 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
         assert metadata == expected_metadata(experiment, run, script)
         assert record["cwd"] == str(script.parent)
         assert record["hf_hub_offline"] == "1"
-        assert record["argv"][:2] == ["eval", "/scratch/tasks/cap_task.py@capitalization"]
+        assert record["argv"][:2] == ["eval", f"{TASK_FILE}@capitalization"]
     assert not list(directory.rglob("PWNED")), "a value was executed by bash"
 
 
@@ -192,7 +200,8 @@ def test_a_missing_checkpoint_stops_the_script_before_inspect(render, recorders,
     assert f"{tmp_path}/not-yet/ck-out-r1/epoch_0 does not exist" in failed.read_text()
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+# Braces doubled: a `{name}` is a placeholder, refused unless a factor; `{{` is a literal brace.
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40).map(lambda t: t.replace("{", "{{").replace("}", "}}"))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -128,17 +128,18 @@ def test_a_directory_name_holding_commands_puts_none_into_the_rendered_files(tmp
 # on purpose, with the conda environment quoted.
 QUOTING_FILTERS = {
     "shell_quote", "comment", "task_config", "sbatch_header", "with_conda_env", "answers_yaml", "python_json",
-    "metadata_options", "double_quoted",
+    "metadata_options", "double_quoted", "eval_yaml",
 }
 # Calls that print this template's own code, not a value: protocol_source gives the source
 # of a protocol.py function to a rendered script that runs without the package, and
-# protocol_shell the same rule in bash.
-CODE = {"protocol_source", "protocol_shell"}
+# protocol_shell the same rule in bash; task_check_source the task contract's check.
+CODE = {"protocol_source", "protocol_shell", "task_check_source"}
 # Values the plan made safe where it built them: run and task names are checked to be one
 # safe path component (letters, digits, . _ + -, names.check_name), and so are the names
-# made of them; an epoch is a number. A plan read back from an answers file is checked again
+# made of them and the @task function (a Python identifier, checked again with them); an
+# epoch is a number. A plan read back from an answers file is checked again
 # before anything is written (checks._check_printed_values, tested below).
-CHECKED_NAMES = {"run.name", "run.dir", "cell.name", "cell.task", "cell.job_name", "cell.epoch"}
+CHECKED_NAMES = {"run.name", "run.dir", "cell.name", "cell.task", "cell.function", "cell.job_name", "cell.epoch"}
 
 
 def _dotted(node: jinja2.nodes.Node) -> str | None:

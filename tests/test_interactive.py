@@ -108,7 +108,7 @@ def test_eight_cells_a_short_table_then_the_scripts(template, tmp_path):
         "    capitalization_6L  base",
         "8 scripts in 3 runs; decoding: greedy (do_sample=false)",
         "",
-        "To change it, answer no, edit experiment_summary.md, setup_finetune.yaml or",
+        "To change it, answer no, edit the experiment summary, setup_finetune.yaml or",
         "claude.local.md, and run the same command again. Write the scripts?",
         "   (Y/n)",
     ]

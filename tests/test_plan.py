@@ -51,6 +51,16 @@ def test_example_plan(tmp_path):
         "epoch": "base",
         "kind": "base",
         "cell": "capitalization_6L_base",
+        "vis_label": "Llama-3.2-1B-Instruct_base",
+        "is_finetuned": False,
+        "source_model": "Llama-3.2-1B-Instruct",
+    }
+    # cap_task.py's @task takes data_path, prompt and system_prompt: all three as arguments.
+    assert (base.cells[1].function, base.cells[1].config, base.cells[1].task_checked) == ("capitalization_6L", None, True)
+    assert base.cells[1].task_args == {
+        "data_path": "/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_6L_80P_1000.json",
+        "prompt": "Capitalize the given word: {input}\n",
+        "system_prompt": "",
     }
     assert plan.factors == ["LoRA Rank", "Learning Rate"]
     assert r8.factors == {"LoRA Rank": "8", "Learning Rate": "1e-5"}
@@ -207,7 +217,7 @@ def test_warnings(tmp_path):
     )
     warnings = "\n".join(plan_of(tmp_path, experiment).warnings)
     assert "Evaluation → System prompt 'You are helpful.' differs from the Training one ''" in warnings
-    assert "the prompt of b ('no placeholder') has no {input}" in warnings
+    assert "the prompt of b for capitalization ('no placeholder') has no {input}" in warnings
     assert "a/setup_finetune.yaml: prompt 'Answer: {input}' differs from the summary's Training prompt" in warnings
 
 
@@ -243,13 +253,17 @@ def test_base_model_found_under_a_prefixed_name(tmp_path):
     assert run.cells[0].model_path == "/models/meta-llama/Llama-3.2-1B-Instruct"
 
 
+# A Markdown summary says nothing of these: inspect's defaults apply, and no option is given.
+MARKDOWN_EXTRAS = {"seed": None, "max_connections": None, "enable_thinking": None}
+
+
 @pytest.mark.parametrize(
     "temperature,decoding,warned",
     [
-        ("0", {"do_sample": False, "temperature": None, "max_tokens": None}, False),
-        ("0.0 (deterministic)", {"do_sample": False, "temperature": None, "max_tokens": None}, False),
-        ("0.7", {"do_sample": True, "temperature": 0.7, "max_tokens": None}, False),
-        (None, {"do_sample": False, "temperature": None, "max_tokens": None}, True),
+        ("0", {"do_sample": False, "temperature": None, "max_tokens": None, **MARKDOWN_EXTRAS}, False),
+        ("0.0 (deterministic)", {"do_sample": False, "temperature": None, "max_tokens": None, **MARKDOWN_EXTRAS}, False),
+        ("0.7", {"do_sample": True, "temperature": 0.7, "max_tokens": None, **MARKDOWN_EXTRAS}, False),
+        (None, {"do_sample": False, "temperature": None, "max_tokens": None, **MARKDOWN_EXTRAS}, True),
     ],
 )
 def test_decoding_follows_the_summary_and_greedy_is_said_when_assumed(tmp_path, temperature, decoding, warned):

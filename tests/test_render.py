@@ -39,14 +39,44 @@ def big(tmp_path_factory) -> Path:
         runs=[Run("r32_lr1e-4", model=BIG, epochs=2, account="biglab", system_prompt="You are terse."),
               Run(f"{BIG}_base", model=BIG, kind="Base")],
         models={BIG: "/scratch/models/Llama-3.3-70B-Instruct"},
-        tasks=[Task("capitalization"), Task("capitalization_6L", dataset="`/scratch/data/words_6L.json`")],
+        # In the experiment, so the scripts name it relatively, wherever the tests run.
+        tasks=[Task("capitalization", script="cap_task.py"),
+               Task("capitalization_6L", script="cap_task.py", dataset="`/scratch/data/words_6L.json`")],
         plan_text="Evaluate every epoch.",
         training_system_prompt="You are terse.",
         eval_system_prompt="You are terse.",
         per_eval_time="~50 minutes",
         site=SITE,
     )
-    return render_at_fixed_path("big_70B", experiment.write(tmp_path_factory.mktemp("big")))
+    source = experiment.write(tmp_path_factory.mktemp("big"))
+    shutil.copy(ROOT / "examples/cap_1B_lora/cap_task.py", source / "cap_task.py")
+    return render_at_fixed_path("big_70B", source)
+
+
+@pytest.fixture(scope="module")
+def yaml_example() -> Path:
+    return render_at_fixed_path("cap_1B_yaml", ROOT / "examples/cap_1B_yaml")
+
+
+def test_yaml_example_tree(yaml_example):
+    """runs[].name is each run's directory, controls included; a task reading config_path
+    gets a config file beside each script, named after the cell."""
+    assert sorted(str(p.relative_to(yaml_example)) for p in yaml_example.glob("*/eval/*.*")) == [
+        "Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.eval.yaml",
+        "Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm",
+        "Llama-3.2-1B-Instruct_base/eval/capitalization_base.eval.yaml",
+        "Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm",
+        "r16/eval/capitalization_epoch0.eval.yaml",
+        "r16/eval/capitalization_epoch0.slurm",
+        "r16/eval/capitalization_epoch1.eval.yaml",
+        "r16/eval/capitalization_epoch1.slurm",
+        "r8/eval/capitalization_epoch0.eval.yaml",
+        "r8/eval/capitalization_epoch0.slurm",
+        "r8/eval/capitalization_epoch1.eval.yaml",
+        "r8/eval/capitalization_epoch1.slurm",
+    ]
+    for config in yaml_example.glob("*/eval/*.eval.yaml"):
+        assert not os.access(config, os.X_OK), config
 
 
 def test_example_tree(example):
@@ -74,11 +104,14 @@ GOLDEN_SCRIPTS = [
     ("cap_1B_lora", "Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm"),
     ("big_70B", "r32_lr1e-4/eval/capitalization_epoch1.slurm"),
     ("big_70B", f"{BIG}_base/eval/capitalization_6L_base.slurm"),
+    ("cap_1B_yaml", "r8/eval/capitalization_epoch1.slurm"),
+    ("cap_1B_yaml", "r8/eval/capitalization_epoch1.eval.yaml"),
+    ("cap_1B_yaml", "Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.eval.yaml"),
 ]
 
 
 @pytest.mark.parametrize("experiment,script", GOLDEN_SCRIPTS)
-def test_golden_scripts(request, example, big, experiment, script):
+def test_golden_scripts(request, example, big, yaml_example, experiment, script):
     """Byte-for-byte; after a deliberate change, GOLDEN_UPDATE=1 rewrites them for review."""
     rendered = (FIXED / experiment / script).read_bytes()
     golden = GOLDEN / experiment / script
@@ -93,9 +126,10 @@ def shellcheck(paths: list[Path]) -> subprocess.CompletedProcess:
     return subprocess.run([str(executable), "--shell=bash", *map(str, paths)], capture_output=True, text=True)
 
 
-def test_every_script_passes_shellcheck(example, big):
-    paths = scripts(example) + scripts(big) + [example / "submit_evals.sh", big / "submit_evals.sh"]
-    assert len(paths) == 8 + 6 + 2
+def test_every_script_passes_shellcheck(example, big, yaml_example):
+    paths = scripts(example) + scripts(big) + scripts(yaml_example) + [
+        example / "submit_evals.sh", big / "submit_evals.sh", yaml_example / "submit_evals.sh"]
+    assert len(paths) == 8 + 6 + 6 + 3
     result = shellcheck(paths)
     assert result.returncode == 0, result.stdout
 

@@ -577,3 +577,30 @@ def test_the_experiment_name_never_becomes_a_command(render, slurm, tmp_path):
     assert 'Submits the evaluations of "Sweep\\ntouch PWNED\\n\\"; touch PWNED; echo \\"" at the right time' in result.stdout
     submit(again, slurm, "--dry-run")
     assert not list(Path("/").glob("PWNED")) and not list(again.rglob("PWNED"))
+
+
+def test_a_task_file_missing_at_render_time_is_checked_before_it_is_submitted(render, slurm, tmp_path):
+    """Rendered before its task file exists, a cell is sent what the era's tasks took; it is
+    submitted only once a task file exists that takes exactly those arguments."""
+    task_file = tmp_path / "written later" / "task.py"
+    experiment = Experiment(runs=[Run("m_base", kind="Base")], tasks=[Task("capitalization", script=str(task_file))], site=SITE)
+    directory = render(experiment)
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "tasks"
+
+    result = submit(directory, slurm)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert f"skipped    m_base/eval/capitalization_base.slurm: task file {task_file} does not exist yet" in result.stdout
+    assert submitted(slurm, directory) == []
+
+    task_file.parent.mkdir()
+    task_file.write_text((fixtures / "data_only_task.py").read_text())
+    result = submit(directory, slurm)
+    assert result.returncode == 4, result.stdout + result.stderr
+    (line,) = lines_starting(result.stdout, "skipped")
+    assert f"{task_file}: @task capitalization has no parameter 'prompt' (it takes data_path, split)" in line
+    assert submitted(slurm, directory) == []
+
+    task_file.write_text((fixtures / "args_task.py").read_text())
+    result = submit(directory, slurm)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert submitted(slurm, directory) == [("m_base/eval/capitalization_base.slurm", NOW)]

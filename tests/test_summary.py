@@ -153,7 +153,9 @@ def test_per_eval_time(tmp_path, estimate, minutes):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="experiment_summary.md not found"):
+    """Which summary an experiment has is experiment.summary_path's to say; the reader itself
+    names the file it cannot read."""
+    with pytest.raises(InputError, match="experiment_summary.md: cannot be read: No such file or directory"):
         read_summary(tmp_path / "experiment_summary.md", Warnings())
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_copier, run_script, scripts
-from tests.experiment import SITE, Experiment, Run, Task
+from tests.experiment import SITE, TASK_FILE, Experiment, Run, Task
 from tests.repos import (
     ANSWERS, SCRIPT, answers, commit_all, contents, copied, copy_files, git, release, template, update, working_tree_files,
 )
@@ -174,7 +174,7 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
         site=SITE,
     ), tmp_path / "exp")
     (original / "tasks").mkdir()
-    (original / "tasks" / "cap_task.py").write_text("# the task\n")
+    (original / "tasks" / "cap_task.py").write_text(TASK_FILE.read_text())  # written after rendering
     origin = original / "tasks" / "cap_task.py"
     reproduced = tmp_path / "reproduced"
     result = run_copier(
@@ -184,6 +184,10 @@ def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, record
     assert result.returncode == 0, result.stderr
     moved = tmp_path / "moved"
     original.rename(moved)
+    # The file the reproduced tree falls back to is there (each job checks its task file
+    # before evaluating); nothing else of the original experiment is.
+    origin.parent.mkdir(parents=True)
+    origin.write_text(TASK_FILE.read_text())
     for tree in (reproduced, moved):
         ran = scripts(tree)
         assert len(ran) == 3

@@ -26,7 +26,8 @@
 #   1  sbatch failed for a cell (--status: a cell failed)
 #   2  bad usage: an unknown option, or a --run, --task or --epoch value that matches no cell
 #   3  a script holds merge-conflict markers (left by copier update): not submitted
-#   4  cells skipped: no checkpoint yet and no fine-tuning job to wait for
+#   4  cells skipped: no checkpoint yet and no fine-tuning job to wait for, or a task
+#      file that did not exist at render time is missing or does not take its arguments
 #   5  the job limit was reached: cells are waiting for a slot (run again, or use --watch)
 #   6  --status: not every cell is done yet, none failed
 #   130  stopped by Ctrl-C
@@ -44,6 +45,9 @@ PLAN_MAX_JOBS=''
 # finetune.slurm says otherwise), then a line per cell of that run (task, epoch or base,
 # name, checkpoint, then its script, log directory, done mark, failed mark and job record,
 # relative to the experiment directory).
+# A cell whose task file did not exist when the tree was rendered is followed by the file,
+# where the tree was rendered from, its @task and the arguments its script gives it: it is
+# checked again before it is submitted (check_task).
 load_plan() {
   run r8_lr1e-5 r8_lr1e-5 r8_lr1e-5
   cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0 r8_lr1e-5/eval/capitalization_epoch0.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch0.complete r8_lr1e-5/eval/logs/.capitalization_epoch0.failed r8_lr1e-5/eval/logs/.capitalization_epoch0.job
@@ -76,6 +80,12 @@ cell() {
   cell_script[index]=$5 cell_logs[index]=$EXPERIMENT_DIR/$6 cell_done[index]=$EXPERIMENT_DIR/$7
   cell_failed[index]=$EXPERIMENT_DIR/$8 cell_job[index]=$EXPERIMENT_DIR/$9
   known[task:$1]=1 known[epoch:$2]=1
+}
+
+declare -A task_file_of=() task_origin_of=() task_function_of=() task_arguments_of=()
+unchecked_task() {
+  local index=$((${#cell_name[@]} - 1))
+  task_file_of[$index]=$1 task_origin_of[$index]=$2 task_function_of[$index]=$3 task_arguments_of[$index]=$4
 }
 load_plan
 
@@ -352,8 +362,102 @@ limit_refusal() {
   [[ $1 == *Submit*Limit* || $1 == *"job submit limit"* ]]
 }
 
+# A task file that did not exist at render time must exist now and take the arguments the
+# script gives it: inspect would drop one it does not take and evaluate with the task's
+# default. The file is parsed, not imported (python3 where there is one; the job itself
+# checks it again before evaluating).
+check_task() {
+  local file=${task_file_of[$1]}
+  [ "${file:0:1}" = / ] || file=$EXPERIMENT_DIR/$file
+  [ -f "$file" ] || file=${task_origin_of[$1]}
+  if [ ! -f "$file" ]; then
+    echo "task file ${task_file_of[$1]} does not exist yet: write it, then submit again"
+    return 1
+  fi
+  command -v python3 >/dev/null 2>&1 || return 0
+  python3 - "$file" "${task_function_of[$1]}" "${task_arguments_of[$1]}" <<'TASK_CHECK'
+import sys
+
+def signature_problems(source: str, function: str, arguments: list[str]) -> list[str]:
+    """Why calling @task `function` of this source with exactly these keyword arguments would not
+    deliver them all: the function is missing (list the @task names the file has), an argument is
+    not a parameter (and there is no **kwargs), or a required parameter is not given. [] when fine.
+
+    Copied alone into the job scripts, so it imports what it needs and calls nothing else of
+    this module; it reads the file as read_task_functions does, which the tests check."""
+    import ast
+
+    try:
+        module = ast.parse(source)
+    except SyntaxError as error:
+        return [f"Python syntax error at line {error.lineno}: {error.msg}"]
+    except ValueError as error:
+        return [f"not Python source: {error}"]
+    names, modules = {"task"}, {"inspect_ai"}
+    for node in ast.walk(module):
+        if isinstance(node, ast.ImportFrom) and node.module == "inspect_ai" and node.level == 0:
+            names.update(alias.asname or alias.name for alias in node.names if alias.name == "task")
+        elif isinstance(node, ast.Import):
+            modules.update(alias.asname for alias in node.names if alias.name == "inspect_ai" and alias.asname)
+    tasks = {}  # registered name -> def
+    for node in module.body:
+        for decorator in node.decorator_list if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else ():
+            called = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if not (isinstance(called, ast.Name) and called.id in names) and not (
+                isinstance(called, ast.Attribute) and called.attr == "task"
+                and isinstance(called.value, ast.Name) and called.value.id in modules
+            ):
+                continue
+            name = node.name
+            for keyword in decorator.keywords if isinstance(decorator, ast.Call) else ():
+                if keyword.arg == "name" and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                    name = keyword.value.value
+                elif keyword.arg == "name":
+                    return [f"@task {node.name} at line {node.lineno} is registered as name={ast.unparse(keyword.value)}, "
+                            "not a literal string: the name cannot be read without importing the file"]
+            if name in tasks:
+                return [f"@task {name!r} is registered twice, by {tasks[name].name} at line {tasks[name].lineno} "
+                        f"and by {node.name} at line {node.lineno}"]
+            tasks[name] = node
+            break
+    if function not in tasks:
+        return [f"has no @task named {function!r}; its @task functions: {', '.join(tasks) or 'none'}"]
+    signature = tasks[function].args
+    positional = signature.posonlyargs + signature.args
+    first_default = len(positional) - len(signature.defaults)
+    required = {a.arg: i < first_default for i, a in enumerate(positional)}  # name -> no default
+    required.update((a.arg, d is None) for a, d in zip(signature.kwonlyargs, signature.kw_defaults))
+    positional_only = [a.arg for a in signature.posonlyargs]
+    keywords = [name for name in required if name not in positional_only]
+    problems = []
+    for name in arguments:
+        if signature.kwarg is not None or name in keywords:
+            continue
+        if name in positional_only:
+            problems.append(f"@task {function}'s parameter {name!r} is positional-only: no task argument can reach it")
+        else:
+            problems.append(
+                f"@task {function} has no parameter {name!r} (it takes {', '.join(keywords) or 'no arguments'}) "
+                "and no **kwargs: inspect would drop the argument and evaluate with the task's own default"
+            )
+    for name, needed in required.items():
+        if needed and name in positional_only:
+            problems.append(f"@task {function} requires {name!r}, which is positional-only: no task argument can fill it")
+        elif needed and name not in arguments:
+            problems.append(f"@task {function} requires {name!r}, which is not given")
+    return problems
+
+
+with open(sys.argv[1], encoding="utf-8") as file:
+    problems = signature_problems(file.read(), sys.argv[2], [a for a in sys.argv[3].split(",") if a])
+if problems:
+    print(f"{sys.argv[1]}: " + "; ".join(problems))
+    sys.exit(1)
+TASK_CHECK
+}
+
 submit_cell() {
-  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line
+  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line task_problem
   path="$EXPERIMENT_DIR/$script"
   eval_dir=${path%/*}
 
@@ -370,6 +474,11 @@ submit_cell() {
   if [ "$only_missing" -eq 1 ] && finished "$index"; then
     report 'done' "$script: already has a successful inspect log"
     already_done=$((already_done + 1)) handled[$index]=1
+    return
+  fi
+  if [ -n "${task_function_of[$index]:-}" ] && ! task_problem=$(check_task "$index"); then
+    report skipped "$script: $task_problem"
+    skipped=$((skipped + 1)) handled[$index]=1
     return
   fi
   if [ "${cell_epoch[index]}" != base ] && [ ! -d "${cell_checkpoint[index]}" ]; then
