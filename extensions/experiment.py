@@ -70,6 +70,7 @@ def load_experiment(experiment_dir: Path, warnings: Warnings) -> Experiment:
                 f"(cruijff_kit's tools read only it), {SUMMARY_MD} is not read"
             )
         summary = read_summary_yaml(path, warnings)
+        _check_experiment_dir(experiment_dir, summary, warnings)
     else:
         summary = read_summary(path, warnings)
     fine_tuned = [run.name for run in summary.runs if run.kind == FINE_TUNED]
@@ -91,6 +92,17 @@ def load_experiment(experiment_dir: Path, warnings: Warnings) -> Experiment:
         job_names={name: job for name, job in job_names.items() if job is not None},
         task_files={task.script: _task_file(experiment_dir, task.script, warnings) for task in summary.tasks},
     )
+
+
+def _check_experiment_dir(experiment_dir: Path, summary: Summary, warnings: Warnings) -> None:
+    """Checkpoints are under experiment.dir as written: say so when it is not this directory
+    (a copy of the experiment, or a design moved since)."""
+    written = summary.experiment_dir
+    if written and os.path.realpath(resolve(experiment_dir, written)) != os.path.realpath(experiment_dir):
+        warnings.add(
+            f"{summary.path}: experiment.dir is {written}, not this directory ({experiment_dir}): "
+            "checkpoints are looked for under experiment.dir, where cruijff_kit's training writes them"
+        )
 
 
 def _task_file(experiment_dir: Path, script: str, warnings: Warnings) -> TaskFile:

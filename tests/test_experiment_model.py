@@ -143,3 +143,21 @@ def test_neither_design_file(tmp_path):
     message = str(caught.value)
     assert "neither experiment_summary.yaml nor experiment_summary.md is in this directory" in message
     assert caught.value.file == str(directory / "experiment_summary.yaml")
+
+
+def test_an_experiment_dir_elsewhere_is_said_and_this_one_is_not(tmp_path):
+    """Checkpoints are under experiment.dir as written (cruijff_kit's training writes there):
+    a design copied or moved away from it gets a warning naming both directories."""
+    copy = tmp_path / "copy"
+    shutil.copytree(EXAMPLES / "cap_1B_yaml", copy)
+    warnings = Warnings()
+    load_experiment(copy, warnings)
+    (said,) = [w for w in warnings if "experiment.dir" in w]
+    assert f"experiment.dir is /scratch/gpfs/MSALGANIK/mjs3/ck-projects/capitalization/cap_1B_rank_sweep, not this directory ({copy})" in said
+
+    summary = copy / "experiment_summary.yaml"
+    summary.write_text(summary.read_text().replace(
+        '"/scratch/gpfs/MSALGANIK/mjs3/ck-projects/capitalization/cap_1B_rank_sweep"', f'"{copy}/"'))
+    warnings = Warnings()
+    load_experiment(copy, warnings)
+    assert [w for w in warnings if "experiment.dir" in w] == []

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 TASK_FILE = ROOT / "examples/cap_1B_lora/cap_task.py"
 # The task formats the prompt with str.format(input=...): its only braces are {input}.
 PROMPT = 'Capitalize, then answer: "{input}"\n$HOME stays text'
-SYSTEM_PROMPT = 'You are terse, exact: {no placeholders} "quoted" $PATH `ticks`\nsecond line'
+SYSTEM_PROMPT = 'You are terse, exact: {{escaped braces}} "quoted" $PATH `ticks`\nsecond line'
 ENV_SETUP = "\n".join([
     f"source {shlex.quote(str(Path(sys.executable).parent / 'activate'))}",
     # A random tiny model would fill inspect's default 2048 tokens, slowly.
@@ -42,9 +42,10 @@ TIERS = {
 
 
 def dataset(directory: Path) -> Path:
-    """A small capitalization dataset, at a path with a comma, a colon, braces, quotes and $."""
+    """A small capitalization dataset, at a path with a comma, a colon, parentheses, quotes and $
+    (a `{name}` in a path is a placeholder: docs/INPUTS.md)."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / 'words, 5L: {v1} "q" $HOME.json'
+    path = directory / 'words, 5L: (v1) "q" $HOME.json'
     words = ["hello", "world", "sweep"]
     path.write_text(json.dumps({"test": [{"input": w, "output": w.upper()} for w in words]}))
     return path
