@@ -131,11 +131,11 @@ CASES = {
 }
 
 
-def assert_refused(tmp_path: Path, break_it, expected: list[str], run=run_copier) -> None:
+def assert_refused(tmp_path: Path, break_it, expected: list[str], run=run_copier, example: Path = EXAMPLE) -> None:
     """Copy the example, break it, and check `copier copy` refuses it: exit 1, each expected
     text in the one message, no traceback, nothing written."""
     destination = tmp_path / "experiment"
-    shutil.copytree(EXAMPLE, destination)
+    shutil.copytree(example, destination)
     break_it(destination)
     before = snapshot(destination)
     result = run("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))

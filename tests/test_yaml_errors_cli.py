@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_copier
-from tests.test_errors import edit, snapshot
+from tests.test_errors import assert_refused, edit, snapshot
 
 EXAMPLE = ROOT / "examples/cap_1B_yaml"
 TASKS = ROOT / "tests/fixtures/tasks"
@@ -276,25 +276,9 @@ CASES = {
 }
 
 
-def assert_refused(tmp_path: Path, break_it, expected: list[str], example: Path = EXAMPLE, run=run_copier) -> None:
-    """tests/test_errors.assert_refused, of another example: copy it, break it, and check
-    `copier copy` refuses it: exit 1, each expected text in the one message, no traceback,
-    nothing written."""
-    destination = tmp_path / "experiment"
-    shutil.copytree(example, destination)
-    break_it(destination)
-    before = snapshot(destination)
-    result = run(*COPY, str(ROOT), str(destination))
-    assert result.returncode == 1, result.stderr
-    for text in expected:
-        assert text in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
-    assert snapshot(destination) == before
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_a_broken_yaml_design_fails_before_writing_anything(tmp_path, case):
-    assert_refused(tmp_path, *CASES[case])
+    assert_refused(tmp_path, *CASES[case], example=EXAMPLE)
 
 
 def test_the_example_itself_is_accepted(tmp_path):
