@@ -236,10 +236,13 @@ def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summar
 def base_model_path(run_name: str, model: str, summary: Summary, find) -> Sourced:
     path = find(model)
     if not path:
+        markdown = summary.format == "markdown"
         raise InputError(
             summary.path,
-            f"base run {run_name} uses model {model!r}, which has no path under Resources → Models",
-            f"add `- **{model}**: `/path/to/{model}`` under ### Models",
+            f"base run {run_name} uses model {model!r}, which has no path under "
+            + ("Resources → Models" if markdown else "models.base"),
+            f"add `- **{model}**: `/path/to/{model}`` under ### Models" if markdown
+            else f"add `- {{name: \"{model}\", path: /path/to/{model}}}` under models: base:",
         )
     return Sourced(path, summary.path)
 

@@ -198,7 +198,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("plan", "_check_model_arg", "would reach inspect's -M model_path altered"): E("model-path-with-comma"),
     ("precedence", "checkpoints", "no output_dir_base, and neither"): E("checkpoints-nowhere"),
     ("precedence", "training_data", "no input_dir_base or dataset_label"): I("training-data-nowhere"),
-    ("precedence", "base_model_path", "which has no path under Resources → Models"): E("base-model-without-path"),
+    ("precedence", "base_model_path", "which has no path under "): E("base-model-without-path"),
     ("precedence", "base_text", "needs a {what}"): E("base-run-without-prompt"),
     ("precedence", "design_checkpoints", "says nowhere where run"): Y("checkpoints-nowhere"),
     ("precedence", "design_data", "no data to evaluate on"): Y("data-nowhere"),

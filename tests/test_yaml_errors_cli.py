@@ -78,6 +78,11 @@ CASES = {
         lambda d: summary(d, '\n  - name: "r8"\n', '\n  - "r4"\n  - name: "r8"\n'),
         ["experiment_summary.yaml: runs[0] is 'r4'", "fix: write each run as `- name: …` with type, model, parameters"],
     ),
+    "control-model-without-path": (
+        lambda d: summary(d, '    type: "control"\n    model: "Llama-3.2-1B-Instruct"\n', '    type: "control"\n    model: "Llama-3.2-3B-Instruct"\n'),
+        ["experiment_summary.yaml: base run Llama-3.2-1B-Instruct_base uses model 'Llama-3.2-3B-Instruct', which has no "
+         "path under models.base", 'fix: add `- {name: "Llama-3.2-3B-Instruct", path: /path/to/Llama-3.2-3B-Instruct}` under models: base:'],
+    ),
     "run-model-missing": (
         lambda d: summary(d, '    type: "fine-tuned"\n    model: "Llama-3.2-1B-Instruct"\n', '    type: "fine-tuned"\n'),
         ["experiment_summary.yaml: runs[0].model is missing, and is required", "fix: write `model: ...` under runs[0]"],
