@@ -17,7 +17,8 @@ from .finetune_job import read_finetune_job_name
 from .model import FINE_TUNED, MARKDOWN, Summary
 from .notes import Warnings
 from .paths import resolve
-from .site import Site, find_site_file, read_site
+from .generated_data import generated_test_file
+from .site import SITE_FILE, Site, find_site_file, read_site
 from .source import read_source
 from .summary import read_summary
 from .summary_yaml import SUMMARY_YAML, read_summary_yaml
@@ -44,6 +45,7 @@ class Experiment:
     configs: dict[str, FinetuneConfig]  # by run name; runs whose finetune.yaml exists
     job_names: dict[str, str]  # by run name; the job name finetune.slurm gives
     task_files: dict[str, TaskFile]  # by the task file path as the summary writes it
+    generated_data: dict[str, str]  # eval_condition -> the generator's test file for it
 
 
 def summary_path(experiment_dir: Path) -> Path:
@@ -83,14 +85,16 @@ def load_experiment(experiment_dir: Path, warnings: Warnings) -> Experiment:
     }
     configs = {name: read_finetune_config(experiment_dir / name / CONFIG_FILE) for name in fine_tuned}
     job_names = {name: read_finetune_job_name(experiment_dir / name / JOB_FILE) for name in fine_tuned}
+    site = read_site(find_site_file(experiment_dir), warnings)
     return Experiment(
         dir=experiment_dir,
         summary=summary,
-        site=read_site(find_site_file(experiment_dir), warnings),
+        site=site,
         setups=setups,
         configs={name: config for name, config in configs.items() if config is not None},
         job_names={name: job for name, job in job_names.items() if job is not None},
         task_files={task.script: _task_file(experiment_dir, task.script, warnings) for task in summary.tasks},
+        generated_data=_generated_data(experiment_dir, summary, site),
     )
 
 
@@ -103,6 +107,25 @@ def _check_experiment_dir(experiment_dir: Path, summary: Summary, warnings: Warn
             f"{summary.path}: experiment.dir is {written}, not this directory ({experiment_dir}): "
             "checkpoints are looked for under experiment.dir, where cruijff_kit's training writes them"
         )
+
+
+def _generated_data(experiment_dir: Path, summary: Summary, site: Site) -> dict[str, str]:
+    """Each eval_condition's test file: named after a hash of files that are read here."""
+    conditions = sorted({task.eval_condition for task in summary.tasks if task.eval_condition})
+    if not conditions:
+        return {}
+    if not summary.data_generation:
+        raise InputError(summary.path, f"tasks evaluate on eval_condition {conditions[0]!r}, but there is no "
+                         "data.data_generation", "add the data_generation section the data was generated with")
+    if not site.scratch_dir:
+        raise InputError(
+            site.path or experiment_dir / SITE_FILE,
+            f"tasks evaluate on eval_condition {conditions[0]!r}, whose file cruijff_kit writes under the scratch "
+            "directory, and claude.local.md gives none",
+            "add `- **Scratch directory**: `/scratch/...`` under ## HPC Environment in claude.local.md",
+        )
+    return {condition: generated_test_file(summary.data_generation, condition, site.scratch_dir, experiment_dir, summary.path)
+            for condition in conditions}
 
 
 def _task_file(experiment_dir: Path, script: str, warnings: Warnings) -> TaskFile:

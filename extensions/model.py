@@ -45,6 +45,7 @@ class TaskRow:
     prompt: str | None = None  # per-task overrides (YAML evaluation.tasks[])
     system_prompt: str | None = None
     assistant_prefix: str | None = None
+    eval_condition: str | None = None  # a generated condition's test file (YAML, v0.2.2+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Summary:
     dataset_type: str | None = None  # chat_completion or text_completion
     compute: dict = field(default_factory=dict)  # evaluation.compute: time, mem, gpus
     experiment_dir: str | None = None  # experiment.dir as written
+    data_generation: dict | None = None  # data.data_generation, as written
 
 
 def split_script(written: str) -> tuple[str, str | None]:

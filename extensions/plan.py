@@ -415,7 +415,12 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
 
     prompt = text(precedence.cell_text(task.prompt, own.prompt, summary), "prompt", keep_input=True)
     system_prompt = text(precedence.cell_text(task.system_prompt, own.system_prompt, summary), "system prompt", keep_input=True)
-    data = precedence.cell_text(task.dataset, None, summary) if task.dataset is not None else own.data()
+    if task.eval_condition is not None:
+        data = precedence.Sourced(inputs.experiment.generated_data[task.eval_condition], summary.path)
+    elif task.dataset is not None:
+        data = precedence.Sourced(task.dataset, summary.path)
+    else:
+        data = own.data()
     data_path = _resolve(inputs.dir, text(data, "dataset"))
     if "{input}" not in prompt:
         warnings.add(f"the prompt of {row.name} for {task.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model")

@@ -37,6 +37,7 @@ class Site:
     username: str | None = None  # HPC Environment → Username
     outputs_dir: str | None = None  # Working Directories → Outputs: checkpoints' last fallback
     experiments_dir: str | None = None  # Working Directories → Experiments
+    scratch_dir: str | None = None  # HPC Environment → Scratch directory: where generated data goes
     module_lines: tuple[str, ...] = ()
 
 
@@ -96,6 +97,8 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         username=setting([doc.find("hpc environment")], "HPC Environment", "username", "user"),
         outputs_dir=setting(directories, "Common Paths", "outputs", "output base directory", "outputs directory"),
         experiments_dir=setting(directories, "Common Paths", "experiments", "experiments directory"),
+        scratch_dir=setting([doc.find("hpc environment"), doc.find("cluster")], "HPC Environment",
+                            "scratch directory", "scratch"),
         module_lines=lines,
     )
 

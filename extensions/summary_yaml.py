@@ -174,6 +174,7 @@ class _Reader:
             dataset_type=self._dataset_type(controls),
             compute=self._compute(evaluation),
             experiment_dir=self._experiment_dir(experiment),
+            data_generation=self._mapping(self._mapping(self.data, "data"), "data_generation", "data.") or None,
         )
 
     def _experiment_dir(self, experiment: dict) -> str | None:
@@ -356,13 +357,11 @@ class _Reader:
             self._unknown(item, _TASK_KEYS, f"task {name}")
             where = f"task {name}: "
             script, function = split_script(self._text(item, "script", where, required=True))
-            if item.get("eval_condition") is not None:
-                raise self._error(
-                    f"task {name} takes its data from eval_condition {item['eval_condition']!r}, whose file name "
-                    "cruijff_kit derives from a hash of the generation config and its source files",
-                    "write the generated test file's path as `dataset:` instead (prepare_data.py printed it)",
-                )
+            condition = self._text(item, "eval_condition", where)
             dataset = self._text(item, "dataset", where)
+            if condition is not None and dataset is not None:
+                raise self._error(f"task {name} has both dataset and eval_condition {condition!r}",
+                                  "keep one: a dataset path, or the generated condition to evaluate on")
             if dataset is not None and dataset.strip().lower() in _SAME:
                 dataset = None
             tasks.append(TaskRow(
@@ -370,6 +369,7 @@ class _Reader:
                 prompt=self._text(item, "prompt", where),
                 system_prompt=self._text(item, "system_prompt", where),
                 assistant_prefix=self._text(item, "assistant_prefix", where),
+                eval_condition=condition,
             ))
         if self._text(evaluation, "assistant_prefix", "evaluation.") is not None:
             self.warnings.add(

@@ -479,13 +479,12 @@ def test_duplicate_run(tmp_path):
     assert "run 'rank4' is listed twice in runs" in refusal(tmp_path, "v0.3.4", mutate)
 
 
-def test_eval_condition_refused(tmp_path):
-    """A task's eval_condition names a hashed file this template cannot work out."""
+def test_eval_condition_beside_a_dataset_refused(tmp_path):
+    """A task evaluates on a dataset or on a generated condition, not both (the template says
+    exactly one); tests/test_generated_data.py follows a condition to its file."""
     def mutate(data):
-        task = data["evaluation"]["tasks"][0]
-        del task["dataset"]
-        task["eval_condition"] = "income_dict"
-    assert "eval_condition" in refusal(tmp_path, "v0.2.2", mutate)
+        data["evaluation"]["tasks"][0]["eval_condition"] = "income_dict"
+    assert "has both dataset and eval_condition 'income_dict'" in refusal(tmp_path, "v0.2.2", mutate)
 
 
 def test_compute_time_not_a_duration(tmp_path):

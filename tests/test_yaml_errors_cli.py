@@ -45,6 +45,19 @@ EXPERIMENT_DIR = '  dir: "/scratch/gpfs/MSALGANIK/mjs3/ck-projects/capitalizatio
 R8_ENTRY = '    - run: "r8"\n      vis_label: "rank 8"\n      tasks: ["capitalization"]\n      epochs: [0, 1]\n'
 CAP_TASK = '    - name: "capitalization"\n      script: "tasks/cap_task.py"\n'
 
+def generating(d: Path, condition: str = "words_5L", scratch: bool = True, source: bool = True, schema: bool = True) -> None:
+    """The example with a task evaluating on a condition cruijff_kit's generator made."""
+    summary(d, CAP_TASK, CAP_TASK + f'      eval_condition: "{condition}"\n')
+    block = ("data:\n  data_generation:\n    tool: \"tabular_to_text_gen\"\n    source: \"acs.parquet\"\n"
+             + ('    schema: "acs_schema.yaml"\n' if schema else "") + "    conditions:\n      words_5L: {features: [A]}\n")
+    summary(d, "data:\n", block)
+    if source:
+        (d / "acs.parquet").write_bytes(b"a table")
+    (d / "acs_schema.yaml").write_text("columns: [A]\n")
+    if not scratch:
+        edit(d / "claude.local.md", "- **Scratch**: `/scratch/gpfs/MSALGANIK/mjs3`\n", "")
+
+
 CASES = {
     # The file itself and its sections.
     "no-summary": (
@@ -193,10 +206,36 @@ CASES = {
         ["experiment_summary.yaml: task 'Capitalization' is listed twice in evaluation.tasks (as 'capitalization')",
          "fix: give each task its own name"],
     ),
-    "task-eval-condition": (
+    "task-dataset-and-eval-condition": (
+        lambda d: summary(d, CAP_TASK, CAP_TASK + '      eval_condition: "words_5L"\n      dataset: "/data/x.json"\n'),
+        ["experiment_summary.yaml: task capitalization has both dataset and eval_condition 'words_5L'",
+         "fix: keep one: a dataset path, or the generated condition to evaluate on"],
+    ),
+    "eval-condition-without-data-generation": (
         lambda d: summary(d, CAP_TASK, CAP_TASK + '      eval_condition: "words_5L"\n'),
-        ["experiment_summary.yaml: task capitalization takes its data from eval_condition 'words_5L'",
-         "fix: write the generated test file's path as `dataset:` instead"],
+        ["experiment_summary.yaml: tasks evaluate on eval_condition 'words_5L', but there is no data.data_generation",
+         "fix: add the data_generation section the data was generated with"],
+    ),
+    "eval-condition-without-scratch": (
+        lambda d: generating(d, scratch=False),
+        ["claude.local.md: tasks evaluate on eval_condition 'words_5L', whose file cruijff_kit writes under the "
+         "scratch directory, and claude.local.md gives none",
+         "fix: add `- **Scratch directory**: `/scratch/...`` under ## HPC Environment in claude.local.md"],
+    ),
+    "eval-condition-unknown": (
+        lambda d: generating(d, condition="words_6L"),
+        ["experiment_summary.yaml: eval_condition 'words_6L' is not a condition of data.data_generation "
+         "(its conditions: words_5L)", "fix: name one of data.data_generation.conditions"],
+    ),
+    "generation-source-unreadable": (
+        lambda d: generating(d, source=False),
+        ["experiment_summary.yaml: data.data_generation's source acs.parquet cannot be read (No such file or directory)",
+         "fix: render where the generator's input files are readable (the cluster), or write the test file's path"],
+    ),
+    "generation-without-schema": (
+        lambda d: generating(d, schema=False),
+        ["experiment_summary.yaml: data.data_generation has no schema path, which names the generated files",
+         "fix: write data.data_generation.schema: /path/to/the/file, as the data was generated"],
     ),
     "dataset-placeholder-not-a-factor": (
         lambda d: summary(d, CAP_TASK, CAP_TASK + '      dataset: "/scratch/data/{scenario}.json"\n'),
