@@ -77,6 +77,7 @@ def test_della_reference_copy():
         username="mjs3",
         outputs_dir="/scratch/gpfs/MSALGANIK/mjs3/ck-outputs/",
         experiments_dir="/scratch/gpfs/MSALGANIK/mjs3/ck-experiments/",
+        scratch_dir="/scratch/gpfs/MSALGANIK/mjs3",  # HPC Environment → Scratch directory
         module_lines=("module load anaconda3/2025.6",),
     )
     # `<your_github_username>` is in a section the template does not read: not a warning.
