@@ -31,6 +31,7 @@ from .site import Site
 
 CONDA_PLACEHOLDER = "{conda_env}"
 DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
+YAML_DEFAULT_CONDA_ENV = "cruijff"
 
 @dataclass(kw_only=True)
 class Cell:
@@ -281,7 +282,7 @@ def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warning
     else:
         # scaffold-torchtune names the run's training job and wandb run after runs[].name.
         name = precedence.Sourced(row.name, summary.path)
-        checkpoints = precedence.design_checkpoints(row, config, summary, user, warnings)
+        checkpoints = precedence.design_checkpoints(row, setup, config, summary, user, warnings)
         epochs = precedence.design_epochs(setup, config, summary, warnings)
         prompt = precedence.design_prompt(row, setup, summary, warnings)
         system_prompt = precedence.design_system_prompt(row, setup, summary, warnings)
@@ -374,6 +375,13 @@ def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str,
     experiment = inputs.experiment
     site, setups, summary = experiment.site, experiment.setups, experiment.summary
     conda_env = precedence.conda_env(setup, site, setups)
+    if inputs.needs_conda and not conda_env.value and summary.format != MARKDOWN:
+        # cruijff_kit's setup_inspect.py activates this one when nothing names another.
+        conda_env = precedence.Sourced(YAML_DEFAULT_CONDA_ENV, "setup_inspect.py's default")
+        warnings.add(
+            "runs without a conda environment (claude.local.md's Default conda environment, or a run's "
+            f"setup_finetune.yaml conda_env) activate {YAML_DEFAULT_CONDA_ENV!r}, cruijff_kit's default"
+        )
     if inputs.needs_conda and not conda_env.value:
         raise InputError(
             setup.path if setup else site.path or summary.path,

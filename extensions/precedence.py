@@ -360,11 +360,18 @@ def _confirm(setup: FinetuneSetup | None, key: str, value: object, run: str, war
         )
 
 
-def design_checkpoints(row: RunRow, config: FinetuneConfig | None, summary: Summary, user: str,
-                       warnings: Warnings) -> Sourced:
+def design_checkpoints(row: RunRow, setup: FinetuneSetup | None, config: FinetuneConfig | None, summary: Summary,
+                       user: str, warnings: Warnings) -> Sourced:
     """The directory of the run's epoch_N/: finetune.yaml's output_dir when it exists (what
-    the training reads), else the summary's rule for the release it was written for."""
+    the training reads), else the summary's rule for the release it was written for. A setup
+    file of the ck-out era (output_dir_base) that points elsewhere is said."""
     own = summary.run_checkpoints.replace("{run_name}", row.name) if summary.run_checkpoints else None
+    if setup is not None and setup.output_dir_base and own is not None:
+        set_up = finetune.checkpoint_dir(finetune.expand_user(setup.output_dir_base, user), setup.experiment_name,
+                                         setup.run_name or row.name)
+        if finetune.single_slashes(set_up) != finetune.single_slashes(finetune.expand_user(own, user).rstrip("/")):
+            warnings.add(f"{setup.path} sets {row.name} up to write its checkpoints in {set_up}, but {summary.path.name} "
+                         f"says {own}: using the summary's (finetune.yaml, once written, decides)")
     if config is not None and config.output_dir:
         written = finetune.expand_user(config.output_dir, user)
         if own is not None and finetune.single_slashes(own.rstrip("/")) != finetune.single_slashes(written.rstrip("/")):

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from extensions.errors import InputError
 from extensions.plan import build_plan
@@ -288,3 +289,31 @@ def test_relative_and_home_checkpoint_and_model_paths_are_resolved_like_the_data
     paths = [run.cells[0].model_path for run in plan.runs]
     # setup_finetune.py runs in the run's directory: its relative paths are relative to it.
     assert paths == [f"{tmp_path}/exp/ck/ck-out-a/epoch_0", "/home/me/ck/ck-out-b/epoch_0", f"{tmp_path}/exp/models/llama"]
+
+
+def test_a_yaml_design_without_a_conda_env_activates_cruijff_kits_default_and_says_so(tmp_path):
+    """cruijff_kit's setup_inspect.py activates `cruijff` when nothing names another; a
+    Markdown design without one is still refused (its setup files always named one)."""
+    directory = tmp_path / "exp"
+    shutil.copytree(ROOT / "examples/cap_1B_yaml", directory)
+    (directory / "claude.local.md").unlink()
+    plan = build_plan(directory)
+    assert {run.conda_env for run in plan.runs} == {"cruijff"}
+    assert ("runs without a conda environment (claude.local.md's Default conda environment, or a run's "
+            "setup_finetune.yaml conda_env) activate 'cruijff', cruijff_kit's default") in plan.warnings
+
+
+def test_a_yaml_run_whose_setup_file_puts_checkpoints_elsewhere_is_said(tmp_path):
+    """v0.1-v0.2 designs: ck-out-{run} under output.base_directory; a setup file written for
+    another output_dir_base is a warning, and the summary's directory is used."""
+    directory = tmp_path / "exp"
+    shutil.copytree(ROOT / "tests/fixtures/yaml/v0.2.0", directory)
+    run = next(run["name"] for run in yaml.safe_load((directory / "experiment_summary.yaml").read_text())["runs"]
+               if run["type"] == "fine-tuned")
+    (directory / run).mkdir()
+    (directory / run / "setup_finetune.yaml").write_text(f"my_wandb_run_name: {run}\noutput_dir_base: /elsewhere/\n")
+    plan = build_plan(directory)
+    (said,) = [w for w in plan.warnings if "sets" in w and "checkpoints" in w]
+    assert f"sets {run} up to write its checkpoints in /elsewhere/ck-out-{run}, but experiment_summary.yaml says" in said
+    (cell, *_) = next(r for r in plan.runs if r.name == run).cells
+    assert not cell.model_path.startswith("/elsewhere/")
