@@ -253,17 +253,16 @@ AS_ANOTHER_USER = {
 @pytest.fixture
 def unprivileged():
     """A directory and a `copier` runner that meet permission bits. Root reads and writes
-    anything, so as root copier runs as `nobody`, in a directory nobody can reach."""
+    anything through two capabilities; as root, copier runs without them (setpriv drops them
+    from its bounding set), so a file's bits stop it as they stop a user. It stays root, so it
+    still reaches this checkout and its virtual environment wherever they are, a private
+    directory included (as `nobody` it could not)."""
     directory = Path(tempfile.mkdtemp())
-    directory.chmod(0o755)
     if os.geteuid() != 0:
         yield directory, run_copier
     else:
-        # The template repository belongs to root: git refuses another user's repository
-        # unless told it is safe.
-        (directory / ".gitconfig").write_text("[safe]\n\tdirectory = *\n")
-        as_nobody = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
-        yield directory, lambda *args: run_copier(*args, prefix=as_nobody, env={"HOME": str(directory)})
+        without_override = ("setpriv", "--bounding-set=-dac_override,-dac_read_search")
+        yield directory, lambda *args: run_copier(*args, prefix=without_override)
     shutil.rmtree(directory)
 
 
