@@ -108,6 +108,7 @@ def _written_files(answers_file: str, plan: dict, template_files: dict[str, bool
         named = f"the run name {run['name']!r} in the experiment summary"
         log_dirs = {log_dir(run, cell) for cell in run["cells"]}
         files.extend((f"{directory}/.gitkeep", named, False) for directory in sorted(log_dirs))
+        files.append((f"{protocol.eval_dir(run['dir'])}/.gitignore", named, False))
         for cell in run["cells"]:
             named_cell = f"the task name {cell['task']!r} or the run name {run['name']!r} in the experiment summary"
             files.append((script_path(run, cell), named_cell, scripts_executable))

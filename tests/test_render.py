@@ -61,7 +61,7 @@ def yaml_example() -> Path:
 def test_yaml_example_tree(yaml_example):
     """runs[].name is each run's directory, controls included; a task reading config_path
     gets a config file beside each script, named after the cell."""
-    assert sorted(str(p.relative_to(yaml_example)) for p in yaml_example.glob("*/eval/*.*")) == [
+    assert sorted(str(p.relative_to(yaml_example)) for p in yaml_example.glob("*/eval/*.*") if p.name != ".gitignore") == [
         "Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.eval.yaml",
         "Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm",
         "Llama-3.2-1B-Instruct_base/eval/capitalization_base.eval.yaml",

@@ -10,6 +10,7 @@ limit).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -38,6 +39,9 @@ args = sys.argv[1:]
 """
 
 _SBATCH = """
+if os.environ.get("SBATCH_HANGS"):
+    import time
+    time.sleep(3600)
 jobs = load()
 if os.environ.get("SBATCH_FAILS"):
     sys.exit("sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified")
@@ -57,12 +61,15 @@ jobs.append({"id": job_id, "name": name.group(1) if name else script, "state": "
              "dependency": dependency[0] + "(unfulfilled)" if dependency else "(null)",
              "workdir": os.getcwd(), "command": os.path.join(os.getcwd(), script)})
 save(jobs)
-print(job_id)
+print(f"Submitted batch job {job_id}" if os.environ.get("SBATCH_PLAIN") else job_id)
 """
 
 # Prints the jobs in the --format asked for. With SQUEUE_DRAIN=N, every look but the first
 # finds the N oldest jobs finished since the last one.
 _SQUEUE = """
+if os.environ.get("SQUEUE_HANGS"):
+    import time
+    time.sleep(3600)
 if os.environ.get("SQUEUE_STDOUT_ERROR"):
     print("squeue: error: Invalid user: nobody")
     sys.exit(0)
@@ -607,3 +614,37 @@ def test_a_task_file_missing_at_render_time_is_checked_before_it_is_submitted(re
     result = submit(directory, slurm)
     assert result.returncode == 0, result.stdout + result.stderr
     assert submitted(slurm, directory) == [("m_base/eval/capitalization_base.slurm", NOW)]
+
+
+def test_a_second_submitter_in_the_same_experiment_submits_nothing(experiment_dir, slurm):
+    """One submitter at a time: while another pass holds the lock (a --watch in tmux), a pass
+    by hand stops before its first squeue, naming the reason; --status and --dry-run still run."""
+    with open(experiment_dir / "submit_evals.sh") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = submit(experiment_dir, slurm, "--run", "a")
+        assert result.returncode == 7, result.stdout + result.stderr
+        assert "another submit_evals.sh is submitting in this experiment" in result.stderr
+        assert slurm.calls("sbatch") == [] and slurm.calls("squeue") == []
+        assert submit(experiment_dir, slurm, "--status").returncode == 6
+        assert submit(experiment_dir, slurm, "--dry-run", "--run", "a").returncode == 0
+    result = submit(experiment_dir, slurm, "--run", "a")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(slurm.calls("sbatch")) == 4
+
+
+def test_a_slurm_command_that_hangs_is_an_error_naming_it(experiment_dir, slurm):
+    result = submit(experiment_dir, slurm, "--run", "a", SQUEUE_HANGS="1", SUBMIT_EVALS_SLURM_TIMEOUT="1")
+    assert result.returncode == 1
+    assert "error: squeue did not answer within 1 s (SUBMIT_EVALS_SLURM_TIMEOUT)" in result.stderr
+    assert slurm.calls("sbatch") == []
+    result = submit(experiment_dir, slurm, "--run", "m_base", SBATCH_HANGS="1", SUBMIT_EVALS_SLURM_TIMEOUT="1")
+    assert result.returncode == 1
+    (line, *_) = lines_starting(result.stdout, "FAILED")
+    assert "sbatch did not answer within 1 s: the job may have been submitted all the same" in line
+
+
+def test_sbatchs_plain_answer_is_read_as_the_job_id(experiment_dir, slurm):
+    result = submit(experiment_dir, slurm, "--run", "m_base", SBATCH_PLAIN="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "submitted  m_base/eval/t1_base.slurm: job 1001" in result.stdout.splitlines()
+    assert (experiment_dir / "m_base/eval/logs/.t1_base.job").read_text() == "1001\n"

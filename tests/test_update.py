@@ -52,6 +52,21 @@ def test_update_right_after_copy_changes_nothing(template, tmp_path):
     assert git(project, "status", "--porcelain") == ""
 
 
+def test_what_jobs_write_never_blocks_an_update(template, tmp_path):
+    """Logs, marks, job records and Slurm's output are what every submission leaves: each
+    run's eval/.gitignore keeps them out of git, so the tree stays clean for `copier update`."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    logs = project / "r8" / "eval" / "logs"
+    for name in ("2026-12-01T10-00-00-00-00_capitalization_epoch0_abc.eval", ".capitalization_epoch0.complete",
+                 ".capitalization_epoch1.failed", ".capitalization_epoch1.job"):
+        (logs / name).write_text("written by a job\n")
+    (project / "r8" / "eval" / "slurm-1234.out").write_text("Evaluation complete\n")
+    assert git(project, "status", "--porcelain") == ""
+    update(project)
+    assert git(project, "status", "--porcelain") == ""
+    assert (logs / ".capitalization_epoch0.complete").exists()
+
+
 def test_a_new_template_version_updates_scripts_and_keeps_hand_edits(template, tmp_path):
     project = copied(template, experiment(), tmp_path / "exp")
     edited = project / "r8" / "eval" / "capitalization_epoch1.slurm"

@@ -30,16 +30,24 @@
 #      file that did not exist at render time is missing or does not take its arguments
 #   5  the job limit was reached: cells are waiting for a slot (run again, or use --watch)
 #   6  --status: not every cell is done yet, none failed
+#   7  another submit_evals.sh is submitting in this experiment: nothing was submitted
 #   130  stopped by Ctrl-C
 #
-# Rendered by copier-inspect-slurm; needs only bash and Slurm's sbatch, squeue, sacct and
-# sacctmgr. One squeue call per pass, whatever the number of cells.
+# Rendered by copier-inspect-slurm; needs only bash, coreutils' timeout, util-linux's flock
+# and Slurm's sbatch, squeue, sacct and sacctmgr. One squeue call per pass, whatever the
+# number of cells. A Slurm command that does not answer within SUBMIT_EVALS_SLURM_TIMEOUT
+# seconds (default 120) is an error naming it.
 
 set -uo pipefail
 
 EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 USER_NAME=${USER:-$(id -un)}
 PLAN_MAX_JOBS=''
+SLURM_TIMEOUT=${SUBMIT_EVALS_SLURM_TIMEOUT:-120}
+# Held (flock) while cells are submitted: two passes at once (a --watch in tmux and one by
+# hand) would each find a cell unqueued and both submit it. The script itself is the lock:
+# no file to create, commit or clean up.
+LOCK_FILE=${BASH_SOURCE[0]}
 
 # The plan: a line per run (directory, name, the job name its fine-tuning job has unless
 # finetune.slurm says otherwise), then a line per cell of that run (task, epoch or base,
@@ -199,9 +207,12 @@ read_queue() {
   queue_jobs=0
   queued_id=() queued_state=() queued_reason=() queued_dependency=()
   jobs_named=() job_state=() job_command=() job_workdir=()
-  if ! out=$(squeue --noheader --array --user="$USER_NAME" --format="$QUEUE_FORMAT"); then
-    return 1
-  fi
+  out=$(timeout "$SLURM_TIMEOUT" squeue --noheader --array --user="$USER_NAME" --format="$QUEUE_FORMAT")
+  case $? in
+    0) ;;
+    124) echo "error: squeue did not answer within $SLURM_TIMEOUT s (SUBMIT_EVALS_SLURM_TIMEOUT)" >&2; return 1 ;;
+    *) return 1 ;;
+  esac
   while IFS=$SEP read -r id state reason dependency name workdir command; do
     # squeue can print an error on stdout and exit 0: only lines with a job id are jobs.
     [[ $id =~ ^[0-9]+(_[0-9]+)?$ ]] || continue
@@ -289,7 +300,7 @@ find_job_limit() {
     max_jobs=$PLAN_MAX_JOBS limit_source="claude.local.md"
     return
   fi
-  out=$(sacctmgr --noheader --parsable2 show association where user="$USER_NAME" \
+  out=$(timeout "$SLURM_TIMEOUT" sacctmgr --noheader --parsable2 show association where user="$USER_NAME" \
     format=MaxSubmitJobs,DefaultQOS,QOS 2>/dev/null) || return
   while IFS='|' read -r limit default_qos qos_list; do
     if [[ $limit =~ ^[0-9]+$ ]] && { [ -z "$max_jobs" ] || [ "$limit" -lt "$max_jobs" ]; }; then
@@ -305,7 +316,7 @@ find_job_limit() {
   done <<<"$out"
   [ -z "$max_jobs" ] || return
   [ ${#wanted[@]} -gt 0 ] || return
-  out=$(sacctmgr --noheader --parsable2 show qos format=Name,MaxSubmitJobsPerUser 2>/dev/null) || return
+  out=$(timeout "$SLURM_TIMEOUT" sacctmgr --noheader --parsable2 show qos format=Name,MaxSubmitJobsPerUser 2>/dev/null) || return
   while IFS='|' read -r name value; do
     selected "$name" "${wanted[@]}" || continue
     if [[ $value =~ ^[0-9]+$ ]] && { [ -z "$max_jobs" ] || [ "$value" -lt "$max_jobs" ]; }; then
@@ -505,13 +516,20 @@ submit_cell() {
     return
   fi
   # From the eval directory: the script finds its experiment through $SLURM_SUBMIT_DIR.
-  out=$(cd "$eval_dir" && sbatch --parsable "${dependency[@]}" "${path##*/}" 2>&1)
+  out=$(cd "$eval_dir" && timeout "$SLURM_TIMEOUT" sbatch --parsable "${dependency[@]}" "${path##*/}" 2>&1)
   rc=$?
-  # --parsable prints "ID" or "ID;CLUSTER"; warnings may come first.
+  # --parsable prints "ID" or "ID;CLUSTER"; warnings may come first. A site's sbatch wrapper
+  # may print sbatch's plain "Submitted batch job ID" instead.
   while IFS= read -r line; do
-    if [[ $line =~ ^([0-9]+)(;.*)?$ ]]; then job=${BASH_REMATCH[1]}; break; fi
+    if [[ $line =~ ^([0-9]+)(;.*)?$ ]] || [[ $line =~ ^Submitted\ batch\ job\ ([0-9]+) ]]; then
+      job=${BASH_REMATCH[1]}
+      break
+    fi
   done <<<"$out"
-  if [ "$rc" -eq 0 ] && [ -n "$job" ]; then
+  if [ "$rc" -eq 124 ]; then
+    report FAILED "$script: sbatch did not answer within $SLURM_TIMEOUT s: the job may have been submitted all the same; look with squeue before submitting this cell again"
+    failed=$((failed + 1)) handled[$index]=1
+  elif [ "$rc" -eq 0 ] && [ -n "$job" ]; then
     printf '%s\n' "$job" 2>/dev/null >"${cell_job[index]}" ||
       echo "warning: could not record job $job in ${cell_job[index]}: --status will not ask sacct about it" >&2
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1
@@ -628,7 +646,7 @@ read_sacct() {
     [ -z "$job" ] || ids+=("$job")
   done
   [ ${#ids[@]} -gt 0 ] || return 0
-  out=$(IFS=,; sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" --format=JobIDRaw,State 2>/dev/null) ||
+  out=$(IFS=,; timeout "$SLURM_TIMEOUT" sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" --format=JobIDRaw,State 2>/dev/null) ||
     return 0
   while IFS='|' read -r id state; do
     [[ $id =~ ^[0-9]+$ ]] && sacct_state[$id]=${state%% *}
@@ -713,5 +731,17 @@ show_status() {
 if [ "$show_status" -eq 1 ]; then
   show_status
   exit
+fi
+# A dry run submits nothing, so it needs no lock.
+if [ "$dry_run" -eq 0 ]; then
+  if ! command -v flock >/dev/null 2>&1; then
+    echo "warning: flock not found: a second submit_evals.sh running at the same time could submit a cell twice" >&2
+  elif ! exec {lock_fd}<"$LOCK_FILE"; then
+    echo "error: cannot read $LOCK_FILE to lock it" >&2
+    exit 1
+  elif ! flock --nonblock "$lock_fd"; then
+    echo "error: another submit_evals.sh is submitting in this experiment (a --watch in another terminal?): nothing was submitted; run this again once it has stopped" >&2
+    exit 7
+  fi
 fi
 submit_all
