@@ -65,7 +65,7 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
             "the run); if the run is a model evaluated without fine-tuning, write Base or "
             "Control in its Type column in All Runs",
         )
-    data = load_yaml_mapping(path)
+    data = load_yaml_mapping(path, warnings)
     value = _Values(path, data)
 
     run_name = value.text("my_wandb_run_name") or None  # '' too: the tool draws a random name
@@ -103,7 +103,7 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
     save_last = value.parsed("save_last_epoch_only", parse_flag, False, "'true' or 'false'")
     _warn_about_saving(path, data, epochs, epochs_to_save, save_last, warnings)
     system_prompt = value.text("system_prompt")
-    account = _word(data.get("account"))
+    account = _word(path, "account", data.get("account"))
     return FinetuneSetup(
         path=path,
         run_name=run_name,
@@ -121,7 +121,7 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
         epochs=epochs,
         epochs_to_save=epochs_to_save,
         save_last_epoch_only=save_last,
-        conda_env=_word(data.get("conda_env")),
+        conda_env=_word(path, "conda_env", data.get("conda_env")),
         account=account,
     )
 
@@ -213,9 +213,31 @@ def parse_flag(value: object) -> bool:
     raise ValueError(value)
 
 
-def load_yaml_mapping(path: Path) -> dict:
+class _DuplicateKeys(YAML_LOADER):
+    """The safe loader, noting every mapping key written twice: YAML keeps the last one
+    silently, and which of two prompts was meant is the writer's to say."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[object, int]] = []
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                self.duplicates.append((key, key_node.start_mark.line + 1))
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_DuplicateKeys.add_constructor("tag:yaml.org,2002:map", _DuplicateKeys.construct_yaml_map)
+
+
+def load_yaml_mapping(path: Path, warnings: Warnings | None = None) -> dict:
+    loader = _DuplicateKeys(read_source(path))
     try:
-        data = yaml.load(read_source(path), Loader=YAML_LOADER)
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -224,6 +246,10 @@ def load_yaml_mapping(path: Path) -> dict:
         ) from None
     except yaml.YAMLError as error:
         raise InputError(path, f"not valid YAML: {error}", "fix the YAML syntax") from None
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicates if warnings is not None else ():
+        warnings.add(f"{path}: the key {key!r} is written twice (again at line {line}): YAML keeps the last one, and so does this template")
     if not isinstance(data, dict):
         raise InputError(path, "is not a mapping of settings", "write `key: value` lines")
     return data
@@ -314,5 +340,16 @@ def single_slashes(path: str) -> str:
     return re.sub(r"/{2,}", "/", path)
 
 
-def _word(value: object) -> str | None:
-    return str(value).strip() or None if value is not None else None
+def _word(path: Path, key: str, value: object) -> str | None:
+    """A one-word setting (account, conda_env), as written. YAML makes `conda_env: 3.10` the
+    float 3.1, `account: 0123` the octal 83 and `yes` True: refused, not guessed at."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(
+            path,
+            f"{key} is {value!r} ({type(value).__name__}): YAML read what was written as a {type(value).__name__}, "
+            "not as text",
+            f"quote it as it should read: {key}: \"...\"",
+        )
+    return value.strip() or None

@@ -185,6 +185,13 @@ class Section:
                 found.append(Section(_text_of(node), level, self.nodes[index + 1 : end], self.lines))
         return found
 
+    def continued(self, title: str) -> list[Section]:
+        """Every sub-section titled `title` or `title` with a remark: "All Runs (continued)",
+        "All Runs – part 2". A table split under such headings is one table to its writer."""
+        wanted = normalize(title)
+        titles = {_text_of(node) for node in self.nodes if node.type == "heading"}
+        return self.find_all(*(t for t in titles if re.fullmatch(rf"{re.escape(wanted)}(\W.*)?", normalize(t))))
+
     def subsections(self) -> list[Section]:
         """Every sub-section at any depth, in document order."""
         return self.find_all(*{_text_of(node) for node in self.nodes if node.type == "heading"})

@@ -98,9 +98,17 @@ class _Reader:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _sub(section: Section | None, title: str) -> Section | None:
-        return section.find(title) if section else None
+    def _sub(self, section: Section | None, title: str) -> Section | None:
+        """The one sub-section `title`; two of them would make a value depend on which is read."""
+        if section is None:
+            return None
+        found = [s for s in section.find_all(title) if s.level == section.level + 1] or section.find_all(title)
+        if len(found) > 1:
+            raise self._error(
+                f"Configuration has {len(found)} '### {found[0].title}' sections",
+                f"merge them into one '### {found[0].title}' section",
+            )
+        return found[0] if found else None
 
     @staticmethod
     def _bullet(sections: list[Section | None], *labels: str) -> Bullet | None:
@@ -126,7 +134,7 @@ class _Reader:
     def _runs(self) -> tuple[list[RunRow], list[str]]:
         """Every row of every table under every `## All Runs`: runs split over two tables, or
         a second All Runs section, are all read."""
-        tables = [table for section in self.doc.find_all("all runs") for table in section.tables()]
+        tables = [table for section in self.doc.continued("all runs") for table in section.tables()]
         if not tables:
             raise self._error("no 'All Runs' table", f"add a '## All Runs' section with a Markdown table (see {REFERENCE})")
         factors: list[str] = []
@@ -169,7 +177,8 @@ class _Reader:
         return indexes
 
     def _kind(self, run: str, written: str) -> str:
-        text = written.lower()
+        # "Fine‑tuned" with a non-breaking or typographic hyphen is the word people typed.
+        text = re.sub(r"[\u2010-\u2015\u2212\u00ad]", "-", written.lower())
         # A remark in parentheses ("Base (not fine-tuned)", "Fine-tuned (LoRA)") explains
         # the word before it; the word decides.
         main = re.sub(r"\([^)]*\)", " ", text).strip() or text
@@ -264,12 +273,15 @@ class _Reader:
                 tasks.append(TaskRow(name, script, dataset, function))
         if not tasks:
             raise self._error("the Evaluation Tasks table has no rows", "list the tasks to evaluate")
-        seen = set()
+        seen: dict[str, str] = {}
         for task in tasks:
             check_name(self.path, "task", task.name)
-            if task.name in seen:
-                raise self._error(f"task {task.name!r} is listed twice in Evaluation Tasks", "give each task its own name")
-            seen.add(task.name)
+            if task.name.lower() in seen:
+                # Task names become file names: two differing by case are one file on a
+                # case-insensitive file system, and one matrix column to a reader.
+                again = "" if seen[task.name.lower()] == task.name else f" (as {seen[task.name.lower()]!r})"
+                raise self._error(f"task {task.name!r} is listed twice in Evaluation Tasks{again}", "give each task its own name")
+            seen[task.name.lower()] = task.name
         return tasks
 
     # -- Evaluation Plan ---------------------------------------------------------------------

@@ -52,7 +52,7 @@ _RUN_KEYS = {"name", "type", "model", "parameters", "training_condition", "compu
 
 
 def read_summary_yaml(path: Path, warnings: Warnings) -> Summary:
-    return _Reader(path, load_yaml_mapping(path), warnings).summary()
+    return _Reader(path, load_yaml_mapping(path, warnings), warnings).summary()
 
 
 class _Reader:

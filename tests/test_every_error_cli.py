@@ -142,6 +142,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary", "_runs", "is listed twice in All Runs"): E("run-listed-twice"),
     ("summary", "_columns", "table has no '"): E("no-type-column"),
     ("summary", "_kind", "in All Runs, which says"): I("type-both"),
+    ("summary", "_sub", "merge them into one"): I("two-training-sections"),
     ("summary", "_tasks", "no 'Evaluation Tasks' table"): E("no-evaluation-tasks"),
     ("summary", "_tasks", "has no script path in Evaluation Tasks"): E("task-without-script"),
     ("summary", "_tasks", "the Evaluation Tasks table has no rows"): I("tasks-empty"),
@@ -174,6 +175,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("finetune", "nonempty", "or delete the line"): I("input-dir-base-blank"),
     ("finetune", "parsed", "which is none of the forms {_TOOL} takes"): I("epochs-to-save-unreadable"),
     ("finetune", "epochs", "e.g. epochs: 2"): I("setup-epochs-zero"),
+    ("finetune", "_word", "quote it as it should read"): I("setup-conda-env-a-float"),
     ("finetune", "epochs", "epochs is {epochs}, more than the limit of"): I("epochs-absurd"),
     # finetune.yaml, as setup_finetune.py wrote it (finetune_config.py).
     ("finetune_config", "text", "not a path"): I("config-output-dir-a-number"),

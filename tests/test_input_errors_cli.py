@@ -162,6 +162,23 @@ CASES = {
         lambda d: setup(d, 'prompt: "Capitalize the given word: {input}\\n"', "prompt: 42"),
         ["r8_lr1e-5/setup_finetune.yaml: prompt is 42 (int), not text", "fix: quote it: prompt: '...'"],
     ),
+    "setup-conda-env-a-float": (
+        lambda d: setup(d, "conda_env: cruijff", "conda_env: 3.10"),
+        ["r8_lr1e-5/setup_finetune.yaml: conda_env is 3.1 (float): YAML read what was written as a float, not as text",
+         'fix: quote it as it should read: conda_env: "..."'],
+    ),
+    "setup-account-octal": (
+        lambda d: setup(d, "account: msalganik", "account: 0123"),
+        ["r8_lr1e-5/setup_finetune.yaml: account is 83 (int): YAML read what was written as a int, not as text"],
+    ),
+    "two-training-sections": (
+        lambda d: summary(d, "### Evaluation\n", "### Training\n- **Epochs**: 3\n\n### Evaluation\n"),
+        ["experiment_summary.md: Configuration has 2 '### Training' sections", "fix: merge them into one '### Training' section"],
+    ),
+    "task-names-differ-by-case": (
+        lambda d: summary(d, "| capitalization_6L | `cap_task.py` |", "| Capitalization | `cap_task.py` |"),
+        ["experiment_summary.md: task 'Capitalization' is listed twice in Evaluation Tasks (as 'capitalization')"],
+    ),
     "input-dir-base-blank": (
         lambda d: setup(d, "input_dir_base: /scratch/gpfs/MSALGANIK/mjs3/data/capitalization/", "input_dir_base: ' '"),
         ["r8_lr1e-5/setup_finetune.yaml: input_dir_base is empty", "fix: write the input_dir_base, or delete the line"],

@@ -440,3 +440,31 @@ def test_the_reference_is_named_by_its_path_in_the_repository(tmp_path):
         parse(tmp_path, edited("## All Runs", "## The runs"))
     assert "see docs/INPUTS.md" in str(error.value)
     assert (ROOT / "docs/INPUTS.md").is_file()
+
+
+def test_runs_under_an_all_runs_continued_heading_are_read(tmp_path):
+    """A runs table split under "## All Runs (continued)" is read, not dropped."""
+    text = edited(
+        "| Llama-3.2-1B-Instruct_base | Llama-3.2-1B-Instruct | - | - | Control | - |\n",
+        "\n## All Runs (continued)\n\n| Run Name | Model | LoRA Rank | Learning Rate | Type | Est. Time |\n"
+        "|---|---|---|---|---|---|\n| Llama-3.2-1B-Instruct_base | Llama-3.2-1B-Instruct | - | - | Control | - |\n",
+    )
+    summary = parse(tmp_path, text)
+    assert [(run.name, run.kind) for run in summary.runs] == [
+        ("r8_lr1e-5", FINE_TUNED), ("r16_lr1e-5", FINE_TUNED), ("Llama-3.2-1B-Instruct_base", BASE)]
+
+
+@pytest.mark.parametrize("hyphen", ["\u2011", "\u2010", "\u2013", "\u2212"])
+def test_fine_tuned_with_a_typographic_hyphen_is_fine_tuned(tmp_path, hyphen):
+    text = edited("| 8 | 1e-5 | Fine-tuned |", f"| 8 | 1e-5 | Fine{hyphen}tuned |")
+    assert parse(tmp_path, text).runs[0].kind == FINE_TUNED
+
+
+def test_a_yaml_key_written_twice_is_a_warning(tmp_path):
+    from extensions.finetune import read_finetune_setup
+
+    path = tmp_path / "setup_finetune.yaml"
+    path.write_text('prompt: "First: {input}"\nlora_rank: 8\nprompt: "Second: {input}"\n')
+    warnings = Warnings()
+    assert read_finetune_setup(path, warnings).prompt == "Second: {input}"
+    assert list(warnings) == [f"{path}: the key 'prompt' is written twice (again at line 3): YAML keeps the last one, and so does this template"]
