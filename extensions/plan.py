@@ -395,6 +395,7 @@ def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str,
     resources.update({key: summary.compute[key] for key in ("mem", "gpus") if key in summary.compute})
     options = precedence.sbatch_options(resources, setup, summary, site, setups, warnings)
     resources["time"] = options["time"].value
+    resources["constraint"] = options["constraint"].value or ""
     header = run_header(options)
     return Run(
         name=row.name,

@@ -223,7 +223,8 @@ def sbatch_options(resources: dict, setup: FinetuneSetup | None, summary: Summar
         "gres": Sourced(f"gpu:{resources['gpus']}", summary.path if "gpus" in compute else tier),
         "account": account(setup, site, setups),
         "partition": Sourced(site.partition, site.path),
-        "constraint": Sourced(resources["constraint"], tier),
+        # The site's word for its GPUs, when it gives one, else the tier's (gpu80 from 3B up).
+        "constraint": Sourced(site.constraint, site.path) if site.constraint else Sourced(resources["constraint"], tier),
         "qos": Sourced(site.qos, site.path),
         # Last, so that the user's own words win over the template's.
         **{option: Sourced(value, site.path) for option, value in site.extra_sbatch},

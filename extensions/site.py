@@ -85,6 +85,12 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         for line in (blocks[0] if blocks else "").splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     )
+    continued = next((line for line in lines if line.endswith("\\")), None)
+    if continued is not None:
+        # Each line is written into every script as it is: a continuation would join it to
+        # whatever line the template puts next.
+        raise InputError(path, f"Module System: the line {continued!r} continues on the next line (ends with \\)",
+                         "write each command on one line of its own")
     return Site(
         path=path,
         account=account,
@@ -101,6 +107,18 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
                             "scratch directory", "scratch"),
         module_lines=lines,
     )
+
+
+# Options a cell's script sets itself, or that change how it runs so that its outcome would
+# no longer be where submit_evals.sh and the results look for it.
+_PROTOCOL_OPTIONS = {
+    "--job-name": "each cell's job name says its task, run and epoch",
+    "--output": "each cell writes slurm-%j.out beside its script",
+    "--chdir": "each cell runs from its eval directory, where it finds its experiment",
+    "--array": "one job per cell: an array would run the cell several times",
+    "--dependency": "submit_evals.sh chains each cell to its own fine-tuning job",
+    "--wrap": "the job is the cell's script",
+}
 
 
 def _extra_sbatch(path: Path, defaults: Section | None) -> tuple[tuple[str, str], ...]:
@@ -123,11 +141,11 @@ def _extra_sbatch(path: Path, defaults: Section | None) -> tuple[tuple[str, str]
                 f"SLURM Defaults → Extra sbatch options: {word!r} is not of the form --option=value",
                 "write each option as sbatch's long form, e.g. `--mail-type=END,FAIL --qos=short`",
             )
-        if option in ("--job-name", "--output"):
+        if option in _PROTOCOL_OPTIONS or (option == "--export" and value.upper().startswith("NONE")):
             raise InputError(
                 path,
-                f"SLURM Defaults → Extra sbatch options: {option} is set per script by the template "
-                "(each cell's job name and its slurm-%j.out)",
+                f"SLURM Defaults → Extra sbatch options: {word} is set per script by the template, or breaks "
+                f"how a cell runs: {_PROTOCOL_OPTIONS.get(option, 'the job would lose the environment its set-up lines need')}",
                 f"leave {option} out",
             )
         options.append((option[2:], value))

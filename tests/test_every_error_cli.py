@@ -188,6 +188,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("site", "_extra_sbatch", "Extra sbatch options {text!r}"): I("extra-sbatch-unclosed-quote"),
     ("site", "_extra_sbatch", "is not of the form --option=value"): I("extra-sbatch-not-an-option"),
     ("site", "_extra_sbatch", "is set per script by the template"): I("extra-sbatch-job-name"),
+    ("site", "read_site", "continues on the next line"): I("module-line-continued"),
     ("site", "_max_jobs", "SLURM Defaults → max jobs "): I("max-jobs-unreadable"),
     ("sbatch", "checked", "is not an sbatch option name"): I("extra-sbatch-capitals"),
     ("sbatch", "checked", "is not one plain word"): E("bad-account-in-setup"),

@@ -233,8 +233,14 @@ CASES = {
     ),
     "extra-sbatch-job-name": (
         lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--job-name=mine`"),
-        ["claude.local.md: SLURM Defaults → Extra sbatch options: --job-name is set per script by the template",
+        ["claude.local.md: SLURM Defaults → Extra sbatch options: --job-name=mine is set per script by the template",
          "fix: leave --job-name out"],
+    ),
+    "module-line-continued": (
+        lambda d: site(d, "module load anaconda3/2025.6", "module load anaconda3/2025.6 \\"),
+        # The line as Python's repr shows it: its backslash doubled.
+        ["claude.local.md: Module System: the line 'module load anaconda3/2025.6 \\\\' continues on the next line",
+         "fix: write each command on one line of its own"],
     ),
     "extra-sbatch-capitals": (
         lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--Mail-Type=END`"),

@@ -69,10 +69,11 @@ def test_example_plan(tmp_path):
     assert base.cells[0].model_path == "/scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct"
     assert base.cells[0].data_path.endswith("/words_5L_80P_1000.json")
     assert (base.prompt, base.system_prompt) == ("Capitalize the given word: {input}\n", "")
-    assert r8.resources == {"tier": "1B", "mem": "32G", "gpus": 1, "constraint": "", "cpus": 4, "time": "0:40:00"}
+    # claude.local.md's Constraint (gpu80) names the site's GPUs for every tier.
+    assert r8.resources == {"tier": "1B", "mem": "32G", "gpus": 1, "constraint": "gpu80", "cpus": 4, "time": "0:40:00"}
     assert r8.conda_env == "cruijff"
     assert r8.sbatch == [["nodes", "1"], ["ntasks", "1"], ["cpus-per-task", "4"], ["mem", "32G"],
-                         ["time", "0:40:00"], ["gres", "gpu:1"], ["account", "msalganik"]]
+                         ["time", "0:40:00"], ["gres", "gpu:1"], ["account", "msalganik"], ["constraint", "gpu80"]]
     assert plan.warnings == []
 
 

@@ -170,7 +170,12 @@ def test_extra_sbatch_options_are_added_to_every_script_and_win_over_the_templat
 @pytest.mark.parametrize(
     "written,problem",
     [("`--mail-type END`", "'--mail-type' is not of the form --option=value"),
-     ("`--job-name=x`", "--job-name is set per script"),
+     ("`--job-name=x`", "--job-name=x is set per script"),
+     ("`--array=0-3`", "--array=0-3 is set per script by the template, or breaks how a cell runs: one job per cell"),
+     ("`--chdir=/tmp`", "--chdir=/tmp .* each cell runs from its eval directory"),
+     ("`--output=/tmp/x.out`", "--output=/tmp/x.out .* slurm-%j.out beside its script"),
+     ("`--dependency=afterok:1`", "--dependency=afterok:1 .* chains each cell to its own fine-tuning job"),
+     ("`--export=NONE`", "--export=NONE .* would lose the environment its set-up lines need"),
      ("`--comment='a b`", "No closing quotation")],
 )
 def test_extra_sbatch_options_that_cannot_be_read_are_refused(tmp_path, written, problem):
