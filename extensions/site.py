@@ -167,10 +167,10 @@ def _max_jobs(path: Path, defaults: Section | None) -> int | None:
     if not value or value.startswith("("):
         return None
     match = re.fullmatch(r"(\d+)\b.*", value)
-    if not match or int(match.group(1)) < 1:
+    if not match or not 1 <= int(match.group(1)) <= 999_999_999:
         raise InputError(
             path,
-            f"SLURM Defaults → max jobs {value!r} is not a positive whole number",
+            f"SLURM Defaults → max jobs {value!r} is no count of jobs from 1 to 999999999",
             "write how many jobs the cluster lets you queue at once, e.g. `- **Max jobs**: 25`",
         )
     return int(match.group(1))

@@ -248,7 +248,7 @@ CASES = {
     ),
     "max-jobs-unreadable": (
         lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Max jobs**: many"),
-        ["claude.local.md: SLURM Defaults → max jobs 'many' is not a positive whole number"],
+        ["claude.local.md: SLURM Defaults → max jobs 'many' is no count of jobs from 1 to 999999999"],
     ),
 }
 

@@ -123,8 +123,9 @@ def test_placeholder_paths(tmp_path):
 @pytest.mark.parametrize(
     "bullet,message",
     [
-        ("- **Max jobs**: many", "SLURM Defaults → max jobs 'many' is not a positive whole number"),
-        ("- **Max jobs**: 0", "max jobs '0' is not a positive whole number"),
+        ("- **Max jobs**: many", "SLURM Defaults → max jobs 'many' is no count of jobs from 1 to 999999999"),
+        ("- **Max jobs**: 0", "max jobs '0' is no count of jobs from 1 to 999999999"),
+        ("- **Max jobs**: 10000000000", "max jobs '10000000000' is no count of jobs from 1 to 999999999"),
     ],
 )
 def test_bad_settings_are_reported_against_claude_local_md(tmp_path, bullet, message):

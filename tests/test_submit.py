@@ -283,7 +283,10 @@ def test_filters_by_run_task_and_epoch_never_submit_a_cell_twice(experiment_dir,
         (["--after", "zz=12"], "--after 'zz' matches no run"),
         (["--after", "c=squeue: error"], "--after takes RUN=JOBID (a numeric job id)"),
         (["--run", "m_base", "--epoch", "0"], "no cell has all of the --run, --task and --epoch values given"),
-        (["--max-jobs", "0"], "--max-jobs takes a number of jobs (1 or more), got '0'"),
+        (["--max-jobs", "0"], "--max-jobs takes a number of jobs from 1 to 999999999, got '0'"),
+        (["--max-jobs", "99999999999999999999"], "--max-jobs takes a number of jobs from 1 to 999999999, got '99999999999999999999'"),
+        (["--watch", "0"], "--watch takes the seconds between looks, more than 0, got '0'"),
+        (["--watch", "0.0"], "--watch takes the seconds between looks, more than 0, got '0.0'"),
         (["--bogus"], "unknown option '--bogus'"),
         (["--run"], "--run needs a value"),
     ],
@@ -648,3 +651,23 @@ def test_sbatchs_plain_answer_is_read_as_the_job_id(experiment_dir, slurm):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "submitted  m_base/eval/t1_base.slurm: job 1001" in result.stdout.splitlines()
     assert (experiment_dir / "m_base/eval/logs/.t1_base.job").read_text() == "1001\n"
+
+
+def test_a_dry_run_counts_the_commands_it_shows(experiment_dir, slurm):
+    result = submit(experiment_dir, slurm, "--dry-run", "--run", "a")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(lines_starting(result.stdout, "dry-run")) == 4
+    assert result.stdout.splitlines()[-2] == "dry run: 4 sbatch commands shown, none run"
+
+
+def test_a_recorded_job_limit_that_is_no_number_stops_with_its_value(experiment_dir, slurm):
+    """A hand-edited answers file can put anything in the plan's max_jobs; bash arithmetic
+    on it would fail in the middle of a pass."""
+    script = experiment_dir / "submit_evals.sh"
+    text = script.read_text()
+    assert "PLAN_MAX_JOBS=''\n" in text
+    script.write_text(text.replace("PLAN_MAX_JOBS=''\n", "PLAN_MAX_JOBS=123456789012345\n"))
+    result = submit(experiment_dir, slurm, "--run", "a")
+    assert result.returncode == 2
+    assert "the recorded Max jobs '123456789012345' is not a number of jobs from 1 to 999999999" in result.stderr
+    assert slurm.calls("sbatch") == []

@@ -132,10 +132,16 @@ while [ $# -gt 0 ]; do
     --status) show_status=1 ;;
     --watch)
       watch=1
-      if [[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then poll=$2; shift; fi ;;
+      if [[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+        # 0 would ask squeue again and again without a pause, a load on the scheduler.
+        [[ $2 =~ [1-9] ]] || usage_error "--watch takes the seconds between looks, more than 0, got '$2'"
+        poll=$2
+        shift
+      fi ;;
     --max-jobs)
       needs_value "$@"
-      [[ $2 =~ ^[1-9][0-9]*$ ]] || usage_error "--max-jobs takes a number of jobs (1 or more), got '$2'"
+      # Nine digits at most: bash's arithmetic overflows far beyond any queue's limit.
+      [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] || usage_error "--max-jobs takes a number of jobs from 1 to 999999999, got '$2'"
       max_jobs=$2 limit_source="--max-jobs"
       shift ;;
     --run) needs_value "$@"; runs+=("$2"); shift ;;
@@ -297,6 +303,10 @@ find_job_limit() {
   local out limit default_qos qos_list qos=() wanted=() name value
   if [ -n "$max_jobs" ]; then return; fi
   if [ -n "$PLAN_MAX_JOBS" ]; then
+    if ! [[ $PLAN_MAX_JOBS =~ ^[1-9][0-9]{0,8}$ ]]; then
+      echo "error: the recorded Max jobs '$PLAN_MAX_JOBS' is not a number of jobs from 1 to 999999999: fix claude.local.md and run copier update, or give --max-jobs" >&2
+      exit 2
+    fi
     max_jobs=$PLAN_MAX_JOBS limit_source="claude.local.md"
     return
   fi
@@ -350,7 +360,7 @@ finished() {
 
 # -- one submission pass ----------------------------------------------------------------------
 
-submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0
+submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0 dry_runs=0
 full=0 sleeper=''
 declare -A handled=() conflicted=()
 
@@ -512,7 +522,7 @@ submit_cell() {
   if [ "$dry_run" -eq 1 ]; then
     printf -v out %q "$eval_dir"
     report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }${path##*/}"
-    queue_jobs=$((queue_jobs + 1)) handled[$index]=1
+    queue_jobs=$((queue_jobs + 1)) handled[$index]=1 dry_runs=$((dry_runs + 1))
     return
   fi
   # From the eval directory: the script finds its experiment through $SLURM_SUBMIT_DIR.
@@ -568,6 +578,7 @@ submission_pass() {
 }
 
 summary() {
+  [ "$dry_run" -eq 0 ] || echo "dry run: $dry_runs sbatch commands shown, none run"
   echo "$submitted submitted now, $chained chained to fine-tuning, $already_queued already queued," \
     "$already_done already done, $skipped skipped, $waiting waiting for a slot, $failed failed, $refused refused"
 }
