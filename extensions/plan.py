@@ -445,7 +445,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback, warnings)
     run.cells.append(Cell(
         name=name,
-        job_name=protocol.job_name(task.name, run.dir),
+        job_name=protocol.job_name(task.name, run.dir, epoch),
         task=task.name,
         function=delivery.function,
         epoch=epoch,
