@@ -152,6 +152,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary", "_matrix", "cells and its header"): I("matrix-row-short"),
     ("summary", "_matrix", "the Evaluation Matrix gives run "): I("matrix-run-twice"),
     ("summary", "_matrix", "Evaluation Matrix, run "): I("bare-x-cell"),
+    ("summary", "_matrix", "which is not a run in All Runs"): I("matrix-run-typo"),
     ("summary", "_epochs", "Configuration → Epochs is "): I("summary-epochs-zero"),
     ("summary", "_quoted", "write it as a double-quoted string"): I("prompt-unclosed-quote"),
     ("summary", "_temperature", "Configuration → Evaluation → Temperature "): E("temperature-not-a-number"),
