@@ -67,7 +67,7 @@ _TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
 
 
 def check_destination(operation: str, dst_path, answers_file, plan: dict, confirmed: bool = True,
-                      pretend: bool = False) -> str:
+                      pretend: bool = False, src_path: str | None = None) -> str:
     """Raise an InputError before anything is written when the destination cannot take the
     tree (called from copier.yml's `_exclude`, see extensions/checks.py); return ''."""
     # name -> whether Copier makes it executable (it gives each file its template file's bits)
@@ -78,7 +78,7 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, confir
     }
     script = next(_TEMPLATE_DIR.glob("*/eval/*.slurm*"))
     return checks.check_destination(operation, dst_path, answers_file, plan, top_level,
-                                    os.access(script, os.X_OK), confirmed, pretend)
+                                    os.access(script, os.X_OK), confirmed, pretend, src_path)
 
 
 GLOBALS = {

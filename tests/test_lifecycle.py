@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from extensions.checks import is_relative_template
 from tests.conftest import ROOT, run_copier, scripts
 from tests.experiment import SITE, Experiment, Run, Task
 from tests.repos import ANSWERS, answers, commit_all, copied, copy_files, git, template, working_tree_files
@@ -244,6 +245,33 @@ def test_a_tree_that_would_not_fit_is_refused_before_anything_is_written(templat
     assert "Traceback" not in result.stderr
     assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
     assert nothing_rendered(directory)
+
+
+def test_a_template_given_as_a_relative_path_is_refused_with_its_absolute_path(template, tmp_path):
+    """Copier records the template path as typed; `copier update` from another directory
+    would then fail with "Updating is only supported in git-tracked templates"."""
+    directory = tmp_path / "exp"
+    experiment().write(directory)
+    before = sorted(p.relative_to(directory) for p in directory.rglob("*"))
+    result = run_copier("copy", "--trust", "--defaults", "template", "exp", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (f"{directory / ANSWERS}: the template was given as the relative path 'template', "
+            "which Copier would record here") in result.stderr
+    assert f"fix: give the template as an absolute path (or a git URL): {template};" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
+    assert copy(template, directory).returncode == 0  # the same, by its absolute path
+
+
+@pytest.mark.parametrize("src_path, relative", [
+    ("template", True), ("./template", True), ("../copier-inspect-slurm", True), (".", True),
+    ("/home/me/copier-inspect-slurm", False), ("~/copier-inspect-slurm", False),
+    ("https://github.com/org/copier-inspect-slurm.git", False), ("file:///srv/git/t.git", False),
+    ("git@github.com:org/copier-inspect-slurm.git", False), ("gh:org/copier-inspect-slurm", False),
+    ("git+https://example.org/t.git", False),
+])
+def test_which_template_paths_are_relative(src_path, relative):
+    assert is_relative_template(src_path) is relative
 
 
 # -- releases --------------------------------------------------------------------------------
