@@ -167,7 +167,9 @@ def _announce_site_defaults(experiment: Experiment, env_setup: str | None, runs:
     """No value reaches a script from no input file without a warning: the template's
     module line, and the account Slurm picks when no file names one."""
     site = experiment.site
-    lines = (env_setup if env_setup is not None else default_env_setup(site)).splitlines()
+    # Not a string: an answer this version's copier.yml does not define (a later version's
+    # after-update message may still pass it): the default is what the scripts get.
+    lines = (env_setup if isinstance(env_setup, str) else default_env_setup(site)).splitlines()
     if not site.module_lines and any(line.strip() in DEFAULT_MODULE_LINES for line in lines):
         where = (f"{site.path} has no code block under ## Module System" if site.path
                  else f"no claude.local.md in {experiment.dir} or its parents")
