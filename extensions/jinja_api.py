@@ -30,6 +30,7 @@ from .render import (
 )
 from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
+from .versions import say_no_tags_once, template_version  # noqa: F401 (context.py calls say_no_tags_once)
 
 
 def _input_files(experiment_dir: Path) -> tuple:
@@ -90,6 +91,7 @@ GLOBALS = {
     "protocol_shell": protocol_shell,
     "task_check_source": task_check_source,
     "plan_format": PLAN_FORMAT,
+    "template_version": template_version,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,
