@@ -120,7 +120,7 @@ def test_recopy_takes_the_newest_template_version_with_the_recorded_plan(templat
 
 
 def test_an_interrupted_copy_is_completed_by_running_it_again(template, tmp_path):
-    """Ctrl-C during a 1,040-script copy, then the same command again (README: "If a copy
+    """Ctrl-C during a 1,040-script copy, then the same command again (docs/REFERENCE.md: "If a copy
     stops halfway")."""
     project = tmp_path / "sweep"
     synth = subprocess.run(
@@ -155,7 +155,7 @@ def test_what_an_interrupted_copy_left_half_written_is_completed_by_running_it_a
     project = copied(template, experiment(), tmp_path / "exp")
     # (An empty answers file is not among them: Copier itself fails on one, before any of the
     # template's code runs. Copier writes it last, so only a Ctrl-C in the copy's last
-    # moment leaves it so; the README says to delete it.)
+    # moment leaves it so; the README and docs/REFERENCE.md say to delete it.)
     empty, not_executable = project / "r8/eval/reverse_epoch1.slurm", project / "r16/eval/capitalization_epoch0.slurm"
     not_written = project / "r16/eval/reverse_epoch1.slurm"
     rendered = {path: path.read_bytes() for path in (empty, not_executable, not_written)}

@@ -160,7 +160,7 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
 
 
 def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, recorders):
-    """README: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
+    """docs/REFERENCE.md: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
     so does an experiment moved elsewhere. The original directory is gone when they run."""
     checkpoints = tmp_path / "checkpoints"
     base_model = tmp_path / "models" / "Llama-3.2-1B-Instruct"
