@@ -8,7 +8,7 @@ DEMO_DIR ?= build/demo
 .PHONY: help demo test e2e bench bench-results bench-submit results-example release clean
 
 help:
-	@echo "make demo   render the bundled example into $(DEMO_DIR) and show one script"
+	@echo "make demo   render the bundled example into $(DEMO_DIR): the tree, and an excerpt of one script"
 	@echo "make test   run the test suite (everything but the real-SLURM tests)"
 	@echo "make e2e    run the real-SLURM, real-inspect tests (root, Debian)"
 	@echo "make bench  benchmark copier copy/update and collect_results.py at sweep scale"
@@ -16,6 +16,14 @@ help:
 	@echo "make bench-submit    only one submit_evals.sh pass on 1,040 cells (recorders on PATH)"
 	@echo "make results-example regenerate the README's results table and docs/results_example.png"
 	@echo "make release VERSION=x.y.z  tag a release (CHANGELOG.md and pyproject.toml must say x.y.z)"
+
+# What rendering needs, and nothing else: Copier and the loader's libraries (pyproject.toml's
+# dependencies), as a user installs them. make demo needs no more.
+$(VENV)/.installed-runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet .
+	touch $@
 
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,15 +38,28 @@ $(VENV)/.installed-e2e: $(VENV)/.installed-test
 	$(PY) -m pip install --quiet ".[test,e2e]"
 	touch $@
 
-demo: $(VENV)/.installed-test
+DEMO_SCRIPT = $(DEMO_DIR)/r8_lr1e-5/eval/capitalization_epoch0.slurm
+
+# The example experiment rendered as a user renders theirs; then the tree, and of one script
+# its #SBATCH header, its checkpoint, its task arguments and its inspect command.
+demo: $(VENV)/.installed-runtime
 	rm -rf $(DEMO_DIR)
 	mkdir -p $(dir $(DEMO_DIR))
 	cp -r examples/cap_1B_lora $(DEMO_DIR)
 	$(VENV)/bin/copier copy --trust --defaults --quiet --vcs-ref HEAD $(CURDIR) $(DEMO_DIR)
 	@echo
-	@find $(DEMO_DIR) -path '*/eval/*' -o -name '*.sh' | sort
+	@echo "Rendered into $(DEMO_DIR) (the input files are the example's):"
+	@cd $(DEMO_DIR) && find . \( -name .copier-answers.yml -o -name submit_evals.sh -o -name collect_results.py \
+	  -o -path '*/eval/*' ! -name .gitkeep \) -print | sort
 	@echo
-	@cat $(DEMO_DIR)/r8_lr1e-5/eval/capitalization_epoch0.slurm
+	@echo "An excerpt of $(DEMO_SCRIPT) ($$(wc -l < $(DEMO_SCRIPT)) lines):"
+	@sed -n '1,10p' $(DEMO_SCRIPT)
+	@echo "  ⋮"
+	@grep -m1 '^MODEL_PATH=' $(DEMO_SCRIPT)
+	@sed -n '/^cat > "$$TASK_CONFIG"/,/^TASK_ARGS$$/p' $(DEMO_SCRIPT)
+	@echo "  ⋮"
+	@sed -n '/^inspect eval/,/--task-config/p' $(DEMO_SCRIPT)
+	@echo "  ⋮"
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -m "not e2e"

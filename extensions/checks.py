@@ -25,11 +25,12 @@ RETRY = "then run the same copier command again"
 
 
 def check_destination(operation: str, dst_path, answers_file, plan: dict, template_files: dict[str, bool],
-                      scripts_executable: bool, confirmed=True, pretend=False) -> str:
+                      scripts_executable: bool, confirmed=True, pretend=False, src_path: str | None = None) -> str:
     """Raise an InputError for anything that would stop Copier halfway; return ''.
 
     `template_files` are the template's own top-level files (submit_evals.sh, …), each with
-    whether it is executable; the plan gives the per-run and per-cell paths.
+    whether it is executable; the plan gives the per-run and per-cell paths. `src_path` is
+    the template as the command gave it, which Copier records.
     """
     destination = Path(dst_path).absolute()
     if not confirmed:
@@ -38,6 +39,8 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
             "nothing was written: the plan was not confirmed",
             "change the input files the plan comes from, then run the same copier command again",
         )
+    if operation == "copy" and src_path is not None and is_relative_template(src_path):
+        _refuse_relative_template(src_path, destination / str(answers_file))
     _check_printed_values(destination / str(answers_file), plan)
     if operation == "copy":
         _check_same_plan(destination / str(answers_file), plan)
@@ -46,6 +49,31 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
     if operation == "copy" and not pretend:
         _finish_interrupted_writes(destination, files)
     return ""
+
+
+def is_relative_template(src_path: str) -> bool:
+    """Whether Copier was given the template as a path relative to where it ran: not
+    absolute, not `~/…`, and not a git URL (`https://…`, `file://…`, `git@host:…`, or
+    Copier's `gh:`/`gl:` shortcuts)."""
+    return not (
+        os.path.isabs(src_path)
+        or src_path.startswith(("~", "gh:", "gl:", "git@", "git+"))
+        or "://" in src_path
+    )
+
+
+def _refuse_relative_template(src_path: str, answers_path: Path) -> None:
+    """Copier records the template as given, and `copier update` looks for it there from
+    wherever it runs; not finding it, Copier says only "Updating is only supported in
+    git-tracked templates"."""
+    absolute = os.path.abspath(os.path.expanduser(src_path))
+    raise InputError(
+        answers_path,
+        f"the template was given as the relative path {src_path!r}, which Copier would record here; "
+        "a later `copier update` run from any other directory would not find it",
+        f"give the template as an absolute path (or a git URL): {absolute}; an experiment whose "
+        f"answers file already says `_src_path: {src_path}`: set `_src_path: {absolute}` in it and commit",
+    )
 
 
 def _check_printed_values(answers_path: Path, plan: dict) -> None:

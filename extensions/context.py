@@ -36,3 +36,4 @@ class PlanExtension(Extension):
         api = _own_package()
         environment.globals.update(api.GLOBALS)
         environment.filters.update(api.FILTERS)
+        api.say_no_tags_once()

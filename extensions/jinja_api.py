@@ -30,6 +30,7 @@ from .render import (
 )
 from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
+from .versions import say_no_tags_once, template_version  # noqa: F401 (context.py calls say_no_tags_once)
 
 
 def _input_files(experiment_dir: Path) -> tuple:
@@ -67,7 +68,7 @@ _TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
 
 
 def check_destination(operation: str, dst_path, answers_file, plan: dict, confirmed: bool = True,
-                      pretend: bool = False) -> str:
+                      pretend: bool = False, src_path: str | None = None) -> str:
     """Raise an InputError before anything is written when the destination cannot take the
     tree (called from copier.yml's `_exclude`, see extensions/checks.py); return ''."""
     # name -> whether Copier makes it executable (it gives each file its template file's bits)
@@ -78,7 +79,7 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, confir
     }
     script = next(_TEMPLATE_DIR.glob("*/eval/*.slurm*"))
     return checks.check_destination(operation, dst_path, answers_file, plan, top_level,
-                                    os.access(script, os.X_OK), confirmed, pretend)
+                                    os.access(script, os.X_OK), confirmed, pretend, src_path)
 
 
 GLOBALS = {
@@ -90,6 +91,7 @@ GLOBALS = {
     "protocol_shell": protocol_shell,
     "task_check_source": task_check_source,
     "plan_format": PLAN_FORMAT,
+    "template_version": template_version,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from .errors import InputError
@@ -42,3 +43,9 @@ def check_length(file: object, what: str, name: str) -> None:
             "file system's 255-byte limit)",
         )
 
+
+
+def nearest(name: str, known) -> str:
+    """` (did you mean a, b?)` with the known names closest to a mistyped one, or ''."""
+    close = difflib.get_close_matches(name, sorted(known), n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""

@@ -144,6 +144,7 @@ def plan_experiment(experiment: Experiment, env_setup: str | None, warnings: War
             runs.append(run)
         else:
             warnings.add(f"run {row.name} has no evaluation planned: no scripts for it")
+    _announce_site_defaults(experiment, env_setup, runs, warnings)
     count = sum(len(run.cells) for run in runs)
     if count > MAX_CELLS:
         raise InputError(
@@ -161,6 +162,31 @@ def plan_experiment(experiment: Experiment, env_setup: str | None, warnings: War
         runs=runs,
         warnings=warnings.as_list(),
     )
+
+
+def _announce_site_defaults(experiment: Experiment, env_setup: str | None, runs: list[Run], warnings: Warnings) -> None:
+    """No value reaches a script from no input file without a warning: the template's
+    module line, and the account Slurm picks when no file names one."""
+    site = experiment.site
+    # Not a string: an answer this version's copier.yml does not define (a later version's
+    # after-update message may still pass it): the default is what the scripts get.
+    lines = (env_setup if isinstance(env_setup, str) else default_env_setup(site)).splitlines()
+    if not site.module_lines and any(line.strip() in DEFAULT_MODULE_LINES for line in lines):
+        where = (f"{site.path} has no code block under ## Module System" if site.path
+                 else f"no claude.local.md in {experiment.dir} or its parents")
+        warnings.add(
+            f"{where}: every script runs `{DEFAULT_MODULE_LINES[0]}`, the template's default (the seed script's); "
+            "put your cluster's module lines in a code block under claude.local.md's ## Module System, "
+            "or answer env_setup (-d env_setup='…')"
+        )
+    without = [run.name for run in runs if not any(option == "account" for option, _ in run.sbatch)]
+    if without:
+        which = ("no run has a" if len(without) == len(runs)
+                 else f"run {without[0]} has no" if len(without) == 1 else f"runs {', '.join(without)} have no")
+        warnings.add(
+            f"{which} Slurm account (`account:` in setup_finetune.yaml, or Account under claude.local.md's "
+            "## SLURM Defaults): no --account in those scripts, so Slurm charges your default account"
+        )
 
 
 @dataclass(frozen=True)
@@ -459,7 +485,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback, warnings)
     run.cells.append(Cell(
         name=name,
-        job_name=protocol.job_name(task.name, run.dir),
+        job_name=protocol.job_name(task.name, run.dir, epoch),
         task=task.name,
         function=delivery.function,
         epoch=epoch,

@@ -198,12 +198,13 @@ def time(summary: Summary, warnings: Warnings) -> Sourced:
     if "time" in summary.compute:
         return Sourced(summary.compute["time"], summary.path)
     if summary.format == "yaml":
-        warnings.add(f"{summary.path} has no evaluation.compute.time: every script gets --time={time_limit(None)}")
+        warnings.add(f"{summary.path} has no evaluation.compute.time: every script gets --time={time_limit(None)}, "
+                     "the template's default")
         return Sourced(time_limit(None), "the template's default")
     if summary.per_eval_minutes is None:
         warnings.add(
-            f"the summary gives no per-eval time under Compute Estimates → Evaluation: "
-            f"every script gets --time={time_limit(None)}"
+            f"{summary.path} gives no Per-eval time under Compute Estimates → Evaluation: "
+            f"every script gets --time={time_limit(None)}, the template's default"
         )
     return Sourced(time_limit(summary.per_eval_minutes), summary.path)
 

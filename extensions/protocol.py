@@ -15,9 +15,17 @@ def cell_name(task: str, epoch: int | None) -> str:
     return f"{task}_base" if epoch is None else f"{task}_epoch{epoch}"
 
 
-def job_name(task: str, run_dir: str) -> str:
-    """The seed's `eval-{task}-{run}`; squeue shows it, so people recognise their jobs."""
-    return f"eval-{task}-{run_dir}"
+# Slurm refuses a job name longer than this ("Pathname ... too long"; measured on Slurm 22.05:
+# 1,024 characters pass, 1,025 do not). Names here are far shorter: see test_protocol.py.
+SLURM_JOB_NAME_MAX = 1024
+
+
+def job_name(task: str, run_dir: str, epoch: int | None) -> str:
+    """The seed's `eval-{task}-{run}`, then the epoch (`-epoch1`): squeue shows it, so people
+    recognise their jobs, and the epochs of one run look different there. A cell evaluated
+    once (a base model, an eval-only checkpoint) has no epoch to add."""
+    prefix = f"eval-{task}-{run_dir}"
+    return prefix if epoch is None else f"{prefix}-epoch{epoch}"
 
 
 def eval_dir(run_dir: str) -> str:

@@ -18,7 +18,7 @@ from .epochs import MAX_EPOCHS, EpochChoice, EpochSyntaxError, MatrixCell, read_
 from .errors import InputError
 from .model import BASE, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow, split_script
 from .markdown import Bullet, Document, Section, Table, inline_text, normalize, split_label
-from .names import check_name
+from .names import check_name, nearest
 from .notes import Warnings
 from .source import read_source
 from .values import ValueSyntaxError, is_placeholder, path_value, text_value
@@ -369,12 +369,20 @@ class _Reader:
                 if header in known_tasks:
                     columns[known_tasks[header]] = index
                 else:
-                    self.warnings.add(f"Evaluation Matrix column '{table.raw_header[index]}' is not a task in Evaluation Tasks: ignored")
+                    # A remark column of any name is allowed: a warning, with the task it may mistype.
+                    self.warnings.add(
+                        f"Evaluation Matrix column '{table.raw_header[index]}' is not a task in Evaluation Tasks"
+                        f"{nearest(table.raw_header[index], known_tasks.values())}: ignored"
+                    )
             for number, row in enumerate(table.rows):
                 name = _cell(row, run_at)
                 if name not in known_runs:
-                    self.warnings.add(f"Evaluation Matrix row '{name}' is not a run in All Runs: ignored")
-                    continue
+                    # Ignoring it would leave that run to the plan text: other cells than the
+                    # row says, with nothing but a warning to tell.
+                    raise self._error(
+                        f"the Evaluation Matrix has a row for {name!r}, which is not a run in All Runs{nearest(name, known_runs)}",
+                        "write the row's Run Name exactly as All Runs writes it, or delete the row",
+                    )
                 written = table.cells_written(number)
                 missing = [task for task, index in columns.items() if index >= written]
                 if missing:

@@ -14,7 +14,6 @@ is decided in extensions/precedence.py.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from .errors import InputError
 from .finetune import load_yaml_mapping
 from .markdown import normalize
 from .model import BASE, EVAL_ONLY, FINE_TUNED, YAML, RunRow, Summary, TaskRow, split_script
-from .names import check_name
+from .names import check_name, nearest
 from .notes import Warnings
 
 SUMMARY_YAML = "experiment_summary.yaml"
@@ -390,7 +389,7 @@ class _Reader:
             self._unknown(item, _MATRIX_KEYS, where.rstrip("."))
             run = self._text(item, "run", where, required=True)
             if run not in kinds:
-                raise self._error(f"{where}run {run!r} is not a run in runs{_nearest(run, kinds)}",
+                raise self._error(f"{where}run {run!r} is not a run in runs{nearest(run, kinds)}",
                                   "name a run of the runs list")
             named = item.get("tasks")
             if isinstance(named, str):
@@ -401,7 +400,7 @@ class _Reader:
             label = self._text(item, "vis_label", where) or run
             for task in named:
                 if task not in task_names:
-                    raise self._error(f"{where}tasks names {task!r}, which is not in evaluation.tasks{_nearest(task, task_names)}",
+                    raise self._error(f"{where}tasks names {task!r}, which is not in evaluation.tasks{nearest(task, task_names)}",
                                       "name a task of evaluation.tasks")
                 cells = matrix.setdefault(run, {})
                 if task in cells:
@@ -447,8 +446,3 @@ def _as_text(value: object) -> str:
     if isinstance(value, (dict, list)):
         return yaml.safe_dump(value, default_flow_style=True).strip()
     return "" if value is None else str(value)
-
-
-def _nearest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""

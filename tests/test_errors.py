@@ -77,8 +77,9 @@ CASES = {
         ["experiment_summary.md: run 'r8_lr1e-5' is listed twice in All Runs", "fix: give each run its own name"],
     ),
     "runs-sharing-a-directory": (
-        lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama-3.2-1B-Instruct | 16 | 1e-5 | Fine-tuned |",
-                       "| Llama-3.2-1B-Instruct | Llama-3.2-1B-Instruct | 16 | 1e-5 | Control |"),
+        lambda d: (edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama-3.2-1B-Instruct | 16 | 1e-5 | Fine-tuned |",
+                        "| Llama-3.2-1B-Instruct | Llama-3.2-1B-Instruct | 16 | 1e-5 | Control |"),
+                   edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |\n", "")),
         ["two runs would share the directory 'Llama-3.2-1B-Instruct_base'", "fix: rename one of them"],
     ),
     "matrix-without-run-name": (

@@ -119,6 +119,8 @@ L = test_lifecycle
 COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     # The checks before anything is written (checks.py).
     ("checks", "check_destination", "the plan was not confirmed"): InSource(test_interactive.test_answering_no_writes_nothing),
+    ("checks", "_refuse_relative_template", "which Copier would record here"):
+        InSource(L.test_a_template_given_as_a_relative_path_is_refused_with_its_absolute_path),
     ("checks", "_check_same_plan", "rendered from another plan"): InSource(L.test_a_copy_that_would_change_the_plan_is_refused_before_anything_changes),
     ("checks", "_check_length", "and this file system allows"): InSource(L._long_path),
     ("checks", "_directory_fits", "outside the experiment (a symbolic link)"): InSource(L._run_dir_links_outside),
@@ -153,6 +155,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary", "_matrix", "cells and its header"): I("matrix-row-short"),
     ("summary", "_matrix", "the Evaluation Matrix gives run "): I("matrix-run-twice"),
     ("summary", "_matrix", "Evaluation Matrix, run "): I("bare-x-cell"),
+    ("summary", "_matrix", "which is not a run in All Runs"): I("matrix-run-typo"),
     ("summary", "_epochs", "Configuration → Epochs is "): I("summary-epochs-zero"),
     ("summary", "_quoted", "write it as a double-quoted string"): I("prompt-unclosed-quote"),
     ("summary", "_temperature", "Configuration → Evaluation → Temperature "): E("temperature-not-a-number"),

@@ -115,6 +115,11 @@ CASES = {
         lambda d: summary(d, "| r16_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epoch 0,1 |"),
         ["experiment_summary.md: the Evaluation Matrix gives run r8_lr1e-5, task capitalization twice"],
     ),
+    "matrix-run-typo": (
+        lambda d: summary(d, "| r16_lr1e-5 | ✓ epoch 0,1 |", "| r16_lr1e5 | ✓ epoch 0,1 |"),
+        ["experiment_summary.md: the Evaluation Matrix has a row for 'r16_lr1e5', which is not a run in All Runs "
+         "(did you mean r16_lr1e-5", "fix: write the row's Run Name exactly as All Runs writes it"],
+    ),
     "matrix-cell-unreadable": (
         lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | maybe |"),
         ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'maybe' is neither a check mark, epochs, nor a '-'"],

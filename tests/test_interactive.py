@@ -100,12 +100,16 @@ def test_eight_cells_a_short_table_then_the_scripts(template, tmp_path):
         "",
         "2 fine-tuned runs of Llama-3.2-1B-Instruct: r8_lr1e-5, r16_lr1e-5",
         "    1B: 32G, 1 GPU, 4 CPUs, 0:40:00, gpu80; account msalganik; conda env cruijff",
-        "    capitalization     epochs 0,1",
-        "    capitalization_6L  epoch 1",
+        "    checkpoints   /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-{run}/epoch_{N}",
+        "    capitalization     epochs 0,1  data /scratch/gpfs/…/data/capitalization/words_5L_80P_1000.json",
+        "    capitalization_6L  epoch 1     data /scratch/gpfs/…/data/capitalization/words_6L_80P_1000.json",
         "1 base run of Llama-3.2-1B-Instruct: Llama-3.2-1B-Instruct_base",
         "    1B: 32G, 1 GPU, 4 CPUs, 0:40:00, gpu80; account msalganik; conda env cruijff",
-        "    capitalization     base",
-        "    capitalization_6L  base",
+        "    model         /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct",
+        "    capitalization     base  data /scratch/gpfs/…/mjs3/data/capitalization/words_5L_80P_1000.json",
+        "    capitalization_6L  base  data /scratch/gpfs/…/mjs3/data/capitalization/words_6L_80P_1000.json",
+        'prompt in every script:        "Capitalize the given word: {input}\\n"',
+        'system prompt in every script: ""',
         "8 scripts in 3 runs; decoding: greedy (do_sample=false)",
         "",
         "To change it, answer no, edit the experiment summary, setup_finetune.yaml or",
@@ -125,7 +129,7 @@ def test_a_sweep_of_1040_cells_fits_on_one_screen(template, tmp_path):
     env_screen, plan_screen, status, rest = converse(template, directory, "", "\r")
     assert status == 0, rest
     assert len(env_screen) == 5
-    assert len(plan_screen) == 38  # the table has 31 lines; measured, see the README
+    assert len(plan_screen) == 45  # the table has 38 lines (tests/test_report.py); measured, see the README
     assert plan_screen[2] == "64 fine-tuned runs of Llama-3.2-1B-Instruct: r4_lr1e-5, r4_lr2e-5, r4_lr5e-5, … r512_lr2e-3"
     assert "1040 scripts in 68 runs; decoding: greedy (do_sample=false)" in plan_screen
     assert not any('"runs"' in line or '"cells"' in line for line in env_screen + plan_screen)

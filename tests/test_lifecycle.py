@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from extensions.checks import is_relative_template
 from tests.conftest import ROOT, run_copier, scripts
 from tests.experiment import SITE, Experiment, Run, Task
 from tests.repos import ANSWERS, answers, commit_all, copied, copy_files, git, template, working_tree_files
@@ -120,7 +121,7 @@ def test_recopy_takes_the_newest_template_version_with_the_recorded_plan(templat
 
 
 def test_an_interrupted_copy_is_completed_by_running_it_again(template, tmp_path):
-    """Ctrl-C during a 1,040-script copy, then the same command again (README: "If a copy
+    """Ctrl-C during a 1,040-script copy, then the same command again (docs/REFERENCE.md: "If a copy
     stops halfway")."""
     project = tmp_path / "sweep"
     synth = subprocess.run(
@@ -154,7 +155,7 @@ def test_what_an_interrupted_copy_left_half_written_is_completed_by_running_it_a
     project = copied(template, experiment(), tmp_path / "exp")
     # (An empty answers file is not among them: Copier itself fails on one, before any of the
     # template's code runs. Copier writes it last, so only a Ctrl-C in the copy's last
-    # moment leaves it so; the README says to delete it.)
+    # moment leaves it so; the README and docs/REFERENCE.md say to delete it.)
     empty, not_executable = project / "r8/eval/reverse_epoch1.slurm", project / "r16/eval/capitalization_epoch0.slurm"
     not_written = project / "r16/eval/reverse_epoch1.slurm"
     rendered = {path: path.read_bytes() for path in (empty, not_executable, not_written)}
@@ -244,6 +245,33 @@ def test_a_tree_that_would_not_fit_is_refused_before_anything_is_written(templat
     assert "Traceback" not in result.stderr
     assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
     assert nothing_rendered(directory)
+
+
+def test_a_template_given_as_a_relative_path_is_refused_with_its_absolute_path(template, tmp_path):
+    """Copier records the template path as typed; `copier update` from another directory
+    would then fail with "Updating is only supported in git-tracked templates"."""
+    directory = tmp_path / "exp"
+    experiment().write(directory)
+    before = sorted(p.relative_to(directory) for p in directory.rglob("*"))
+    result = run_copier("copy", "--trust", "--defaults", "template", "exp", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (f"{directory / ANSWERS}: the template was given as the relative path 'template', "
+            "which Copier would record here") in result.stderr
+    assert f"fix: give the template as an absolute path (or a git URL): {template};" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
+    assert copy(template, directory).returncode == 0  # the same, by its absolute path
+
+
+@pytest.mark.parametrize("src_path, relative", [
+    ("template", True), ("./template", True), ("../copier-inspect-slurm", True), (".", True),
+    ("/home/me/copier-inspect-slurm", False), ("~/copier-inspect-slurm", False),
+    ("https://github.com/org/copier-inspect-slurm.git", False), ("file:///srv/git/t.git", False),
+    ("git@github.com:org/copier-inspect-slurm.git", False), ("gh:org/copier-inspect-slurm", False),
+    ("git+https://example.org/t.git", False),
+])
+def test_which_template_paths_are_relative(src_path, relative):
+    assert is_relative_template(src_path) is relative
 
 
 # -- releases --------------------------------------------------------------------------------

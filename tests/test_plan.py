@@ -318,3 +318,41 @@ def test_a_yaml_run_whose_setup_file_puts_checkpoints_elsewhere_is_said(tmp_path
     assert f"sets {run} up to write its checkpoints in /elsewhere/ck-out-{run}, but experiment_summary.yaml says" in said
     (cell, *_) = next(r for r in plan.runs if r.name == run).cells
     assert not cell.model_path.startswith("/elsewhere/")
+
+
+# -- no silent default: a value from no input file is a warning naming the file that sets it --
+
+
+def test_without_claude_local_md_the_template_module_line_and_no_account_are_announced(tmp_path):
+    plan = plan_of(tmp_path, Experiment(runs=[Run("r8"), Run("Llama-3.2-1B-Instruct_base", kind="Control")]))
+    assert (f"no claude.local.md in {tmp_path / 'exp'} or its parents: every script runs `module load anaconda3/2025.6`, "
+            "the template's default (the seed script's); put your cluster's module lines in a code block under "
+            "claude.local.md's ## Module System, or answer env_setup (-d env_setup='…')") in plan.warnings
+    assert ("no run has a Slurm account (`account:` in setup_finetune.yaml, or Account under claude.local.md's "
+            "## SLURM Defaults): no --account in those scripts, so Slurm charges your default account") in plan.warnings
+
+
+def test_a_site_file_without_module_lines_is_named_and_an_answered_env_setup_is_not_a_default(tmp_path):
+    site = SITE.replace("## Module System\n```bash\nmodule load anaconda3/2025.6\n```\n", "")
+    assert site != SITE
+    plan = plan_of(tmp_path, Experiment(site=site))
+    assert any(w.startswith(f"{tmp_path / 'exp' / 'claude.local.md'} has no code block under ## Module System: every script runs")
+               for w in plan.warnings)
+    answered = build_plan(tmp_path / "exp", "source /opt/venv/bin/activate")
+    assert not any("module load" in w for w in answered.warnings)
+
+
+def test_the_site_module_lines_and_account_raise_no_warning(tmp_path):
+    plan = plan_of(tmp_path, Experiment(site=SITE))
+    assert not any("module load" in w or "account" in w for w in plan.warnings)
+
+
+def test_runs_without_an_account_are_named_when_others_have_one(tmp_path):
+    plan = plan_of(tmp_path, Experiment(runs=[Run("r8", account="lab"), Run("r16")]))
+    assert any(w.startswith("run r16 has no Slurm account") for w in plan.warnings)
+
+
+def test_no_per_eval_time_is_the_template_default_said_with_its_bullet(tmp_path):
+    plan = plan_of(tmp_path, Experiment(per_eval_time=None, site=SITE))
+    assert (f"{tmp_path / 'exp' / 'experiment_summary.md'} gives no Per-eval time under Compute Estimates → Evaluation: "
+            "every script gets --time=0:30:00, the template's default") in plan.warnings

@@ -22,6 +22,19 @@ def test_paths_of_a_fine_tuned_and_a_base_cell():
     assert protocol.job_record("r8", "cap_epoch2") == "r8/eval/logs/.cap_epoch2.job"
 
 
+def test_job_names_tell_the_epochs_of_a_run_apart():
+    assert protocol.job_name("cap", "r8", 0) == "eval-cap-r8-epoch0"
+    assert protocol.job_name("cap", "r8", 1) == "eval-cap-r8-epoch1"
+    assert protocol.job_name("cap", "Llama-3.2-1B_base", None) == "eval-cap-Llama-3.2-1B_base"
+
+
+def test_the_longest_job_name_is_within_slurms_limit():
+    """The longest run directory, task name and epoch the parsers accept give a job name
+    far under the 1,024 characters Slurm takes."""
+    name = protocol.job_name("t" * MAX_NAME_LENGTH, "r" * MAX_NAME_LENGTH + "_base", MAX_EPOCHS - 1)
+    assert len(name) == 221 <= protocol.SLURM_JOB_NAME_MAX
+
+
 @pytest.mark.parametrize("cell", ["cap_epoch0", "cap_6L_epoch1", "word_count_base", "a.b+c-d_epoch10"])
 def test_log_cell_inverts_the_file_pattern_inspect_is_given(cell):
     # inspect fills {id} with a short uuid and puts `{timestamp}_` in front.

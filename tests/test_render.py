@@ -149,3 +149,22 @@ def test_after_copy_message_shows_the_plan_and_how_to_submit(tmp_path):
     assert "r8_lr1e-5" in message and "capitalization_6L" in message
     assert "0,1" in message and "1B: 32G, 1 GPU, 4 CPUs, 0:40:00" in message
     assert "submit_evals.sh" in message
+
+
+def test_after_copy_message_lists_every_default_taken(tmp_path):
+    """Without claude.local.md and an account in the setup files, the module line and the
+    missing account come from no input file: the message after the copy says so."""
+    destination = tmp_path / "cap"
+    shutil.copytree(ROOT / "examples/cap_1B_lora", destination)
+    (destination / "claude.local.md").unlink()
+    for setup in destination.glob("*/setup_finetune.yaml"):
+        setup.write_text(setup.read_text().replace("account: msalganik\n", ""))
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    warnings = result.stderr.split("\nWarnings:\n")[1].split("\n\n")[0].splitlines()
+    assert [w.split(":")[0] for w in warnings] == [
+        f"- no claude.local.md in {destination} or its parents",
+        "- no run has a Slurm account (`account",
+    ]
+    assert "#SBATCH --account" not in scripts(destination)[0].read_text()
+    assert "\nmodule load anaconda3/2025.6\n" in scripts(destination)[0].read_text()

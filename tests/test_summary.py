@@ -328,14 +328,21 @@ def test_a_cell_given_twice_is_refused(tmp_path):
         parse(tmp_path, text)
 
 
-def test_matrix_rows_and_columns_that_match_nothing_are_warned_about(tmp_path):
-    text = edited(MATRIX_ROW, MATRIX_ROW + "\n| r99 | ✓ | ✓ | |")
-    text = edited("| Run Name | capitalization | capitalization_6L | Notes |", "| Run Name | capitalization | cap_7L | Notes |", text)
+def test_a_matrix_column_that_is_no_task_is_warned_about_with_the_nearest_task(tmp_path):
+    text = edited("| Run Name | capitalization | capitalization_6L | Notes |", "| Run Name | capitalization | capitalization_6 | Notes |")
     summary, warnings = warned(tmp_path, text)
-    assert "Evaluation Matrix row 'r99' is not a run in All Runs: ignored" in warnings
-    assert "Evaluation Matrix column 'cap_7L' is not a task in Evaluation Tasks: ignored" in warnings
-    assert "r99" not in summary.matrix
+    assert ("Evaluation Matrix column 'capitalization_6' is not a task in Evaluation Tasks "
+            "(did you mean capitalization_6L, capitalization?): ignored") in warnings
     assert set(summary.matrix["r8_lr1e-5"]) == {"capitalization"}
+
+
+def test_a_matrix_row_that_is_no_run_is_refused_with_the_nearest_runs(tmp_path):
+    """A typo in a row's run name would leave that run's cells to the plan text."""
+    text = edited(MATRIX_ROW, MATRIX_ROW.replace("r8_lr1e-5", "r8_lr1e-6"))
+    with pytest.raises(InputError, match=r"a row for 'r8_lr1e-6', which is not a run in All Runs \(did you mean r8_lr1e-5"):
+        parse(tmp_path, text)
+    with pytest.raises(InputError, match="is not a run in All Runs\n"):
+        parse(tmp_path, edited(MATRIX_ROW, MATRIX_ROW + "\n| zzz | ✓ | ✓ | |"))
 
 
 def test_plan_text_tasks_and_the_warning_without_a_matrix(tmp_path):

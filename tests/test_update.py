@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from extensions.versions import pyproject_version, template_version
 from tests.conftest import ROOT, run_copier, run_script, scripts
 from tests.experiment import SITE, TASK_FILE, Experiment, Run, Task
 from tests.repos import (
@@ -174,7 +175,7 @@ def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
 
 
 def test_a_reproduced_or_moved_tree_works_where_it_is(template, tmp_path, recorders):
-    """README: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
+    """docs/REFERENCE.md: "Reproduce the tree" into NEW_DIR gives scripts that run, and log, in NEW_DIR;
     so does an experiment moved elsewhere. The original directory is gone when they run."""
     checkpoints = tmp_path / "checkpoints"
     base_model = tmp_path / "models" / "Llama-3.2-1B-Instruct"
@@ -271,3 +272,43 @@ def test_a_tree_rendered_by_0_1_recopies_with_its_plan_read_again(tmp_path):
     result = run_copier("recopy", "--trust", "--defaults", "--overwrite", cwd=project)
     assert result.returncode == 0, result.stderr
     _has_this_versions_plan(project)
+
+
+def test_an_untagged_template_is_said_once_and_by_its_pyproject_version(tmp_path):
+    """Copier warns about a template without release tags each time it looks for the newest
+    tag: three times in an update. The template's extension drops the repeats, and the
+    messages name the version pyproject.toml gives, with the commit."""
+    repo = tmp_path / "template"
+    copy_files(working_tree_files("copier.yml", "template", "extensions", "pyproject.toml"), repo)
+    git(repo, "init", "-q")
+    commit_all(repo, "untagged")
+    in_git_experiment = tmp_path / "exp"
+    experiment().write(in_git_experiment)
+    git(in_git_experiment, "init", "-q")
+    commit_all(in_git_experiment, "inputs")
+    copy = run_copier("copy", "--trust", "--defaults", str(repo), str(in_git_experiment))
+    assert copy.returncode == 0, copy.stderr
+    assert copy.stderr.count("No git tags found in template; using HEAD as ref") == 1
+    head = git(repo, "rev-parse", "--short", "HEAD").strip()
+    assert (f"with copier-inspect-slurm {version()}, unreleased: commit {head} of a repository with no release tag "
+            "(Copier calls that 0.0.0.postN)") in copy.stderr
+    commit_all(in_git_experiment, "rendered")
+    (repo / "README.md").write_text("a later commit\n")
+    commit_all(repo, "later")
+    result = run_copier("update", "--trust", "--defaults", cwd=in_git_experiment)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("No git tags found in template; using HEAD as ref") == 1
+    later = git(repo, "rev-parse", "--short", "HEAD").strip()
+    assert f"to copier-inspect-slurm {version()}, unreleased: commit {later} of" in result.stderr
+
+
+def version() -> str:
+    return pyproject_version(ROOT / "pyproject.toml")
+
+
+def test_the_version_said_for_a_release_a_later_commit_and_an_untagged_one():
+    assert template_version("v0.2.0", "0.2.0") == "copier-inspect-slurm 0.2.0"
+    assert template_version("v0.2.0-3-g1a2b3c4", "0.3.0") == (
+        "copier-inspect-slurm 0.3.0, unreleased: commit 1a2b3c4, 3 after the release v0.2.0")
+    assert template_version("2966d28", "0.1.0").startswith("copier-inspect-slurm 0.1.0, unreleased: commit 2966d28 of")
+    assert template_version(None, "0.1.0") == "copier-inspect-slurm 0.1.0"
