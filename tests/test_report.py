@@ -22,12 +22,12 @@ def test_the_example_shows_checkpoints_data_and_prompts(tmp_path):
     shutil.copytree(ROOT / "examples/cap_1B_lora", experiment)
     assert overview_of(experiment) == [
         "2 fine-tuned runs of Llama-3.2-1B-Instruct: r8_lr1e-5, r16_lr1e-5",
-        "    1B: 32G, 1 GPU, 4 CPUs, 0:40:00; account msalganik; conda env cruijff",
+        "    1B: 32G, 1 GPU, 4 CPUs, 0:40:00, gpu80; account msalganik; conda env cruijff",
         "    checkpoints   /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-{run}/epoch_{N}",
         "    capitalization     epochs 0,1  data /scratch/gpfs/…/data/capitalization/words_5L_80P_1000.json",
         "    capitalization_6L  epoch 1     data /scratch/gpfs/…/data/capitalization/words_6L_80P_1000.json",
         "1 base run of Llama-3.2-1B-Instruct: Llama-3.2-1B-Instruct_base",
-        "    1B: 32G, 1 GPU, 4 CPUs, 0:40:00; account msalganik; conda env cruijff",
+        "    1B: 32G, 1 GPU, 4 CPUs, 0:40:00, gpu80; account msalganik; conda env cruijff",
         "    model         /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct",
         "    capitalization     base  data /scratch/gpfs/…/mjs3/data/capitalization/words_5L_80P_1000.json",
         "    capitalization_6L  base  data /scratch/gpfs/…/mjs3/data/capitalization/words_6L_80P_1000.json",
