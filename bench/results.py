@@ -1,25 +1,29 @@
 """collect_results.py at sweep scale: `python bench/results.py` (also run by `make bench`).
 
 Renders the 1,040-cell synthetic experiment of bench/synth.py (64 runs x 4 tasks x 4 epochs
-plus 4 controls x 4 tasks) with this template, and gives every cell a log: one real inspect
-log (inspect's eval() with --model none on the stand-in task of tests/inspect_logs.py,
-100 samples like the example's test split, about 170 KB) copied under each cell's name into
-its run's eval/logs. The copies carry no per-cell header metadata (rewriting each with
-inspect's write_eval_log would take about 3 minutes); checking it is a dictionary lookup per
-log.
+plus 4 controls x 4 tasks) with this template, and gives every cell a log: one of 13 real
+inspect logs (inspect's eval() with --model none on the stand-in task of tests/inspect_logs.py,
+100 samples like the example's test split, about 170 KB each) copied under each cell's name
+into its run's eval/logs. The 13 get different samples right, picked so that accuracy grows
+with the epoch, the LoRA rank and the learning rate, and the base models score lowest: the
+intervals, the paired tests and the figures have something to show. The copies carry no
+per-cell header metadata (rewriting each with inspect's write_eval_log would take about
+3 minutes); checking it is a dictionary lookup per log.
 
 Measured: the wall time of full `collect_results.py` processes (Python start, importing
-inspect-ai and matplotlib, reading the 1,040 log headers with read_eval_log(header_only=True),
-writing the CSV, the Markdown and 8 plots), median of 3; and, in this process, the time of
-reading the headers alone (the script's collect()). The page cache is warm: the logs were
-just written, as they are on a cluster's file system after the jobs.
+inspect-ai and matplotlib, reading the 1,040 log headers with read_eval_log(header_only=True)
+and their 104,000 samples with read_eval_log_sample_summaries, the statistics, writing
+results.csv, samples.csv (and samples.parquet with pyarrow), the Markdown and 8 plots),
+median of 3; and, once in this process, each of those steps alone. The page cache is warm:
+the logs were just written, as they are on a cluster's file system after the jobs.
 
-The last line is `results at 1040 cells: S s` (the full-process median).
+The last line is `results with samples at 1040 cells: S s` (the full-process median).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import random
 import shutil
 import statistics
 import subprocess
@@ -59,11 +63,31 @@ def render(template: Path, destination: Path) -> list[dict]:
     return cells
 
 
+# Samples answered right by each log (out of SAMPLES); the last is the base models'.
+RIGHT = (30, 40, 50, 58, 65, 71, 76, 80, 84, 88, 91, 94, 25)
+
+
+def variant(cell: dict, runs: list[str]) -> int:
+    """Which of the logs a cell gets: better with the epoch and the run's place in the grid
+    (rank and learning rate both rise along the plan's run order), the base models worst."""
+    if cell["epoch"] is None:
+        return len(RIGHT) - 1
+    index = runs.index(cell["metadata"]["run"])
+    rank, rate = divmod(index, 8)
+    return min(len(RIGHT) - 2, cell["epoch"] + rank // 2 + rate // 2 + (index % 3 == 0))
+
+
 def give_every_cell_a_log(experiment: Path, cells: list[dict], work: Path) -> None:
-    [log] = make_logs([LogSpec(log_dir=str(work / "logs"), cell="stand_in", metadata={},
-                               right=70, partial=5, samples=SAMPLES)], work)
-    timestamp = log.name.split("_", 1)[0]
+    # each log's right answers are a fixed random subset, so two logs disagree both ways
+    specs = [LogSpec(log_dir=str(work / "logs"), cell=f"stand_in{index}", metadata={},
+                     exact_ids=sorted(random.Random(index).sample(range(1, SAMPLES + 1), right)), partial_ids=[],
+                     samples=SAMPLES)
+             for index, right in enumerate(RIGHT)]
+    logs = make_logs(specs, work)
+    runs = list(dict.fromkeys(cell["metadata"]["run"] for cell in cells))
     for index, cell in enumerate(cells):
+        log = logs[variant(cell, runs)]
+        timestamp = log.name.split("_", 1)[0]
         target = experiment / cell["log_dir"] / f"{timestamp}_{cell['name']}_bench{index}.eval"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log, target)
@@ -86,20 +110,42 @@ def full_runs(experiment: Path, out: Path, repeats: int) -> list[float]:
     return times
 
 
-def headers_only(experiment: Path) -> float:
-    """Seconds the script's collect() takes in this process: the header reads alone."""
-    from inspect_ai.log import read_eval_log
+def steps(experiment: Path, out: Path) -> dict[str, float]:
+    """Seconds each step of the script takes, run one after the other in this process."""
+    from inspect_ai.log import read_eval_log, read_eval_log_sample_summaries
 
     spec = importlib.util.spec_from_file_location("bench_collect_results", experiment / "collect_results.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    start = time.perf_counter()
-    rows = module.collect(lambda path: read_eval_log(str(path), header_only=True))
-    elapsed = time.perf_counter() - start
+    times = {}
+
+    def step(name, work):
+        start = time.perf_counter()
+        result = work()
+        times[name] = time.perf_counter() - start
+        return result
+
+    rows = step("headers", lambda: module.collect(lambda path: read_eval_log(str(path), header_only=True)))
     if sum(row.outcome.status == "success" for row in rows) != CELLS:
         sys.exit("bench: not every cell read its log")
-    return elapsed
+    metrics = {task: module.choose_metric(task_rows, None) for task, task_rows in module.tasks_of(rows).items()}
+    records = step("samples", lambda: module.read_samples(
+        rows, metrics, lambda path: read_eval_log_sample_summaries(str(path))))
+    if len(records) != CELLS * SAMPLES:
+        sys.exit(f"bench: {len(records)} samples read, not {CELLS * SAMPLES}")
+    step("statistics", lambda: module.analyse(rows, metrics))
+    out.mkdir(parents=True, exist_ok=True)
+    step("writing the samples", lambda: (
+        module.write_csv([module.SAMPLE_COLUMNS, *([module.cell_number(v) for v in r] for r in records)],
+                         out / "samples.csv"),
+        module.write_parquet(records, out / "samples.parquet")))
+
+    def plots():
+        for name, figure in module.figures(rows, metrics).items():
+            module.save(figure, out / name)
+    step("plots", plots)
+    return times
 
 
 def measure(template: Path, root: Path, repeats: int = 3) -> str:
@@ -109,12 +155,13 @@ def measure(template: Path, root: Path, repeats: int = 3) -> str:
     cells = render(template, experiment)
     give_every_cell_a_log(experiment, cells, root / "work")
     times = full_runs(experiment, root / "out", repeats)
-    reading = headers_only(experiment)
+    parts = steps(experiment, root / "steps")
     median = statistics.median(times)
     return "\n".join([
-        f"collect_results.py at {CELLS} cells: {median:.2f} s per full process (median of {repeats}: "
-        + ", ".join(f"{t:.2f}" for t in times) + f"), of which reading the {CELLS} log headers {reading:.2f} s",
-        f"results at {CELLS} cells: {median:.1f} s",
+        f"collect_results.py at {CELLS} cells of {SAMPLES} samples: {median:.2f} s per full process "
+        f"(median of {repeats}: " + ", ".join(f"{t:.2f}" for t in times) + ")",
+        "  its steps alone: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in parts.items()),
+        f"results with samples at {CELLS} cells: {median:.1f} s",
     ])
 
 

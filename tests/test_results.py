@@ -3,19 +3,32 @@
 The logs come from real inspect evals (tests/inspect_logs.py), made once per session, named
 and tagged as the rendered scripts name and tag them; each test renders the experiment with
 real Copier, puts the logs in, and runs the rendered script as a user does.
+
+The intervals and p-values are checked against this file's own computations from the
+samples, read back with inspect's data frame API (inspect_ai.analysis.samples_df), not with
+the script's reader: the Wilson interval by inverting the score test numerically, the
+McNemar p-value by summing exact binomial probabilities in fractions, the t-test's by
+integrating Student's density.
 """
 
 from __future__ import annotations
 
 import ast
 import csv
+import http.server
 import importlib.util
 import json
+import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
+import threading
+import urllib.request
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import numpy
@@ -64,9 +77,16 @@ def logs(tmp_path_factory) -> dict[str, Logs]:
     r16 epoch 1 failed. capitalization_6L: r8 epoch 1 succeeds; r16 epoch 1 never ran; the
     base model succeeded, and a newer log named after it says in its header that it belongs
     to another cell (ignored).
+
+    "paired", the example again, for the statistics: in capitalization the cells get chosen
+    samples right and r8 epoch 0 is scored on ids 3..14 where the base model has 1..12;
+    r16 epoch 1 failed. capitalization_6L is graded (scores between 0 and 1), r16's on one
+    sample more. "nobase": the base model failed in capitalization and never ran in
+    capitalization_6L; r8 succeeded in both.
     """
     root = tmp_path_factory.mktemp("results-logs")
     cells = {"example": plan_cells(EXAMPLE), "small": plan_cells(Experiment().write(root / "small-inputs"))}
+    cells["paired"] = cells["nobase"] = cells["example"]
 
     def spec(tree: str, run: str, cell: str, **scores) -> tuple[str, LogSpec]:
         planned = cells[tree][(run, cell)]
@@ -90,19 +110,42 @@ def logs(tmp_path_factory) -> dict[str, Logs]:
         spec("example", R16, "capitalization_epoch1", broken=True),
         ("example", foreign),
     ]
+    twelve = list(range(1, 13))
+    older += [
+        spec("paired", BASE, "capitalization_base", ids=twelve, exact_ids=[1, 2, 3, 4, 9]),
+        spec("paired", R8, "capitalization_epoch0", ids=list(range(3, 15)), exact_ids=[3, 5, 6, 7, 8, 10, 11, 13]),
+        spec("paired", R8, "capitalization_epoch1", ids=twelve, exact_ids=[1, 2, 5, 6, 7, 8, 10, 11, 12]),
+        spec("paired", R16, "capitalization_epoch0", ids=twelve, exact_ids=twelve[1:]),
+        spec("paired", R16, "capitalization_epoch1", broken=True),
+        spec("paired", BASE, "capitalization_6L_base", grades=GRADES[BASE]),
+        spec("paired", R8, "capitalization_6L_epoch1", grades=GRADES[R8]),
+        spec("paired", R16, "capitalization_6L_epoch1", grades=GRADES[R16]),
+        spec("nobase", BASE, "capitalization_base", broken=True),
+        spec("nobase", R8, "capitalization_epoch0", right=5),
+        spec("nobase", R8, "capitalization_6L_epoch1", right=3),
+    ]
     # inspect records the creation time to the second: the newer logs start a second later.
     newer[0][1].pause_before = 1.1
     paths = make_logs([log for _, log in older + newer], root / "work")
 
-    result = {tree: Logs(root / tree, {}, {}) for tree in cells}
+    result = {tree: Logs(root / tree, {}, {}) for tree in cells}  # the example's plan in four trees
     for (tree, log), path in zip(older + newer, paths):
         run = BASE if log is foreign else log.metadata["run"]
         result[tree].files.setdefault((run, log.cell), []).append(path)
         if not log.broken and log is not foreign:
             result[tree].chosen[(run, log.cell)] = (log, path)  # newer successes replace older
-    for key in cells["example"]:
-        result["example"].chosen.setdefault(key, None)
+    for tree in ("example", "paired", "nobase"):
+        for key in cells[tree]:
+            result[tree].chosen.setdefault(key, None)
     return result
+
+
+# capitalization_6L in the "paired" tree: each sample's grade (id as text -> value)
+GRADES = {
+    BASE: {"1": 0.1, "2": 0.4, "3": 0.3, "4": 0.2, "5": 0.5, "6": 0.25},
+    R8: {"1": 0.6, "2": 0.5, "3": 0.9, "4": 0.3, "5": 0.8, "6": 0.7},
+    R16: {"1": 0.2, "2": 0.45, "3": 0.35, "4": 0.2, "5": 0.5, "6": 0.3, "7": 1.0},
+}
 
 
 def rendered_with_logs(render, logs: Logs, source) -> Path:
@@ -150,17 +193,97 @@ def header(section: str) -> list[str]:
     return [cell.strip() for cell in line.strip("|").split(" | ")]
 
 
-def table_rows(section: str) -> dict[str, list[str]]:
-    """The table of a task section, by run: the cells after the run name."""
-    rows = {}
+def tables(section: str) -> list[dict[str, list[str]]]:
+    """The tables of a task section (values, then differences), each by run: the cells after
+    the run name."""
+    found = []
     for line in section.splitlines():
-        if line.startswith("| ") and not line.startswith("| run "):
+        if line.startswith("| run "):
+            found.append({})
+        elif line.startswith("| "):
             cells = [cell.strip() for cell in line.strip("|").split(" | ")]
-            rows[cells[0]] = cells[1:]
-    return rows
+            found[-1][cells[0]] = cells[1:]
+    return found
+
+
+# -- this file's own statistics --------------------------------------------------------------
+
+Z = 1.96
+
+
+def wilson_by_inversion(successes: int, n: int) -> tuple[float, float]:
+    """The proportions p that the score test does not reject, |k/n - p| <= z·sqrt(p(1-p)/n):
+    the Wilson interval, its ends found by bisection rather than by its closed form."""
+    observed = successes / n
+
+    def inside(p: float) -> bool:
+        return (observed - p) ** 2 <= Z * Z * p * (1 - p) / n
+
+    def edge(outside: float, within: float) -> float:
+        for _ in range(200):
+            middle = (outside + within) / 2
+            outside, within = (outside, middle) if inside(middle) else (middle, within)
+        return (outside + within) / 2
+
+    return (0.0 if inside(0.0) else edge(0.0, observed)), (1.0 if inside(1.0) else edge(1.0, observed))
+
+
+def mcnemar_by_enumeration(better: int, worse: int) -> float:
+    """Two-sided exact p-value: the chance, in exact fractions, under Binomial(b + c, 1/2), of
+    every split of the discordant samples no likelier than the one seen."""
+    n = better + worse
+    chances = [Fraction(math.comb(n, i), 2**n) for i in range(n + 1)]
+    return float(sum(chance for chance in chances if chance <= chances[better]))
+
+
+def paired_t_by_integration(differences: list[float]) -> float:
+    """Two-sided p of the paired t-test: 1 - 2 x the integral of Student's density from 0 to
+    |t|, by Simpson's rule."""
+    n = len(differences)
+    t = abs(statistics.mean(differences) / (statistics.stdev(differences) / math.sqrt(n)))
+    df = n - 1
+    scale = math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2))
+
+    def density(u: float) -> float:
+        return scale * (1 + u * u / df) ** (-(df + 1) / 2)
+
+    steps = 20_000
+    h = t / steps
+    inner = sum((4 if i % 2 else 2) * density(i * h) for i in range(1, steps))
+    return 1 - 2 * h / 3 * (density(0) + inner + density(t))
+
+
+def holm_by_definition(pvalues: list[float]) -> list[float]:
+    """Holm's adjusted p: for the k-th smallest of m, max over j <= k of (m - j + 1) p_(j), at most 1."""
+    ranked = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    adjusted = {}
+    for k, index in enumerate(ranked, start=1):
+        adjusted[index] = min(1.0, max((len(pvalues) - j + 1) * pvalues[ranked[j - 1]] for j in range(1, k + 1)))
+    return [adjusted[i] for i in range(len(pvalues))]
+
+
+def logged_samples(log: Path, scorer: str) -> dict[str, float]:
+    """A log's per-sample scores as inspect's own data frame reads them: id -> number."""
+    from inspect_ai.analysis import samples_df
+
+    frame = samples_df(str(log), quiet=True)
+    words = {"C": 1.0, "I": 0.0}
+    return {str(sample_id): words.get(value, value) for sample_id, value in zip(frame["id"], frame[f"score_{scorer}"])}
+
+
+def interval_text(successes: int, n: int) -> str:
+    low, high = wilson_by_inversion(successes, n)
+    return f"[{low:.3f}, {high:.3f}]"
 
 
 # -- the tables ------------------------------------------------------------------------------
+
+RESULT_COLUMNS = [
+    "run", "LoRA Rank", "Learning Rate", "model", "task", "epoch", "status",
+    "includes/accuracy", "includes/stderr", "exact/mean", "exact/stderr", "samples",
+    "metric", "n", "ci_low", "ci_high", "ci_method", "base_run", "delta_vs_base", "p_vs_base", "p_vs_base_holm",
+    "test_vs_base", "paired_vs_base", "unpaired_vs_base", "log", "error",
+]
 
 
 def test_every_planned_cell_gets_what_inspect_logged(render, logs, tmp_path):
@@ -171,10 +294,7 @@ def test_every_planned_cell_gets_what_inspect_logged(render, logs, tmp_path):
 
     assert done.returncode == 1, done.stderr  # a failed and a not-run cell
     rows = read_csv(out / "results.csv")
-    assert list(rows[0]) == [
-        "run", "LoRA Rank", "Learning Rate", "model", "task", "epoch", "status",
-        "includes/accuracy", "includes/stderr", "exact/mean", "exact/stderr", "samples", "log", "error",
-    ]
+    assert list(rows[0]) == RESULT_COLUMNS
     planned = list(plan_cells(experiment))
     assert [(row["run"], f"{row['task']}_{'base' if row['epoch'] == '' else 'epoch' + row['epoch']}") for row in rows] == planned
 
@@ -193,6 +313,7 @@ def test_every_planned_cell_gets_what_inspect_logged(render, logs, tmp_path):
         assert float(row["includes/accuracy"]) == spec.includes_accuracy
         assert float(row["exact/mean"]) == spec.exact_accuracy
         assert int(row["samples"]) == header.results.completed_samples == spec.samples
+        assert (row["metric"], row["n"], row["ci_method"]) == ("includes/accuracy", "8", "wilson")
 
     by_cell = dict(zip(planned, rows))
     assert (by_cell[(R8, "capitalization_epoch0")]["LoRA Rank"], by_cell[(R8, "capitalization_epoch0")]["Learning Rate"]) == ("8", "1e-5")
@@ -203,18 +324,18 @@ def test_every_planned_cell_gets_what_inspect_logged(render, logs, tmp_path):
     assert failed["error"] == read_eval_log(str(failed_log), header_only=True).error.message
     assert "the solver broke on purpose" in failed["error"]
     assert failed["log"] == failed_log.relative_to(logs["example"].tree).as_posix()
-    assert failed["includes/accuracy"] == ""
+    assert failed["includes/accuracy"] == failed["n"] == failed["ci_low"] == failed["delta_vs_base"] == ""
     missing = by_cell[(R16, "capitalization_6L_epoch1")]
     assert (missing["status"], missing["log"], missing["samples"]) == ("not run", "", "")
     assert "header says run 'r8_lr1e-5'; skipped" in done.stderr  # the foreign log
 
+    # one factor varies (the learning rate has one level): no heatmap; capitalization_6L
+    # has one evaluated epoch: a bar chart under the same name
     assert sorted(path.name for path in out.glob("*.png")) == [
-        "capitalization_6L_includes-accuracy.png", "capitalization_6L_includes-accuracy_heatmap.png",
-        "capitalization_includes-accuracy.png", "capitalization_includes-accuracy_heatmap.png",
-    ]
+        "capitalization_6L_includes-accuracy.png", "capitalization_includes-accuracy.png"]
 
 
-def test_markdown_tables_show_runs_by_epoch_the_base_model_the_best_and_the_rest(render, logs, tmp_path):
+def test_markdown_tables_show_intervals_differences_the_methods_and_the_rest(render, logs, tmp_path):
     experiment = rendered_with_logs(render, logs["example"], EXAMPLE)
     out = tmp_path / "out"
     done = collect_results(experiment, "--out", str(out))
@@ -227,20 +348,33 @@ def test_markdown_tables_show_runs_by_epoch_the_base_model_the_best_and_the_rest
     cap, cap6 = sections(text)[CAP], sections(text)[CAP6]
     assert header(cap) == ["run", "LoRA Rank", "Learning Rate", "base", "epoch 0", "epoch 1"]
     # r8 epoch 1: the older success, not the newer failed rerun; r16 epoch 0: the newer success
-    assert table_rows(cap) == {
-        R8: ["8", "1e-5", "", "0.750 ± 0.164", "0.750 ± 0.164"],
-        R16: ["16", "1e-5", "", "**0.875 ± 0.125**", "error"],
-        BASE: ["-", "-", "0.125 ± 0.125", "", ""],
+    assert tables(cap)[0] == {
+        R8: ["8", "1e-5", "", f"0.750 {interval_text(6, 8)}", f"0.750 {interval_text(6, 8)}"],
+        R16: ["16", "1e-5", "", f"**0.875 {interval_text(7, 8)}**", "error"],
+        BASE: ["-", "-", f"0.125 {interval_text(1, 8)}", "", ""],
     }
-    assert "`includes/accuracy` ± `includes/stderr`; the best (highest) in bold." in cap
+    assert "`includes/accuracy` and its 95% interval; the best (highest) in bold." in cap
+    # the base model got sample 1 right, r8 samples 1..6 and r16 1..7: 5, 5 and 6 samples
+    # better and none worse; Holm over the three
+    p8, p16 = mcnemar_by_enumeration(5, 0), mcnemar_by_enumeration(6, 0)
+    assert (p8, p16) == (0.0625, 0.03125)
+    assert "Difference from the base model (Llama-3.2-1B-Instruct_base) on the samples both scored; " in cap
+    assert tables(cap)[1] == {
+        R8: ["8", "1e-5", f"+0.625 (p = {p8:.3f})", f"+0.625 (p = {p8:.3f})"],
+        R16: ["16", "1e-5", f"+0.750 (p = {p16:.3f})", ""],  # epoch 1 failed: never compared
+    }
+    assert ("- 95% intervals (z = 1.96): Wilson score interval, every sample scored 0 or 1: 4 cells.\n"
+            "- Against the base model of the same model, samples matched by id: exact two-sided McNemar test, "
+            "scores 0 or 1: 3 cells; p as computed, Holm-adjusted over the task's 3 comparisons in results.csv "
+            "(p_vs_base_holm).") in cap
     failed_log = logs["example"].files[(R16, "capitalization_epoch1")][0]
     assert (f"Failed:\n\n- {R16}, epoch 1: error: RuntimeError('the solver broke on purpose') "
             f"(`{failed_log.relative_to(logs['example'].tree).as_posix()}`)") in cap
     assert "Not run" not in cap
-    assert table_rows(cap6) == {
-        R8: ["8", "1e-5", "", "**0.500 ± 0.189**"],
+    assert tables(cap6)[0] == {
+        R8: ["8", "1e-5", "", f"**0.500 {interval_text(4, 8)}**"],
         R16: ["16", "1e-5", "", "not run"],
-        BASE: ["-", "-", "0.250 ± 0.164", ""],  # the older, proper log: the foreign one scored 0.625
+        BASE: ["-", "-", f"0.250 {interval_text(2, 8)}", ""],  # the older, proper log: the foreign one scored 0.625
     }
     assert f"Not run:\n\n- {R16}, epoch 1" in cap6
 
@@ -251,19 +385,180 @@ def test_metric_option_picks_a_scorer_and_an_unknown_one_writes_nothing(render, 
     done = collect_results(experiment, "--metric", "exact/mean", "--out", str(tmp_path / "exact"))
     assert done.returncode == 1, done.stderr
     cap = sections((tmp_path / "exact/results.md").read_text(encoding="utf-8"))[CAP]
-    assert "`exact/mean` ± `exact/stderr`" in cap
-    assert table_rows(cap)[R8][3] == "0.500 ± 0.189"  # 4 of 8 exactly right
+    assert "`exact/mean` and its 95% interval" in cap
+    assert tables(cap)[0][R8][3] == f"0.500 {interval_text(4, 8)}"  # 4 of 8 exactly right
     assert (tmp_path / "exact/capitalization_exact-mean.png").exists()
+    assert {row["scorer"] for row in read_csv(tmp_path / "exact/samples.csv")} == {"exact"}
 
     lowest = collect_results(experiment, "--metric", "accuracy", "--lower-is-better", "--out", str(tmp_path / "low"))
     cap = sections((tmp_path / "low/results.md").read_text(encoding="utf-8"))[CAP]
     assert "`includes/accuracy`" in cap and "the best (lowest) in bold" in cap
-    assert table_rows(cap)[BASE][2] == "**0.125 ± 0.125**"
+    assert tables(cap)[0][BASE][2] == f"**0.125 {interval_text(1, 8)}**"
     assert lowest.returncode == 1
 
     unknown = collect_results(experiment, "--metric", "f1", "--out", str(tmp_path / "none"))
     assert unknown.returncode == 2
     assert "no log of this experiment reports a metric 'f1'" in unknown.stderr and "includes/accuracy, includes/stderr, exact/mean" in unknown.stderr
+    assert not (tmp_path / "none").exists()
+
+
+# -- intervals and paired comparisons, against this file's own computations --------------------
+
+
+def test_intervals_and_p_values_match_an_independent_computation_from_the_samples(render, logs, tmp_path):
+    experiment = rendered_with_logs(render, logs["paired"], EXAMPLE)
+    out = tmp_path / "out"
+    done = collect_results(experiment, "--out", str(out))
+    assert done.returncode == 1, done.stderr  # r16 epoch 1 failed
+    rows = {(row["run"], row["task"], row["epoch"]): row for row in read_csv(out / "results.csv")}
+    chosen = logs["paired"].chosen
+
+    def samples(run, cell):
+        scorer = "graded" if cell.startswith(CAP6) else "includes"
+        return logged_samples(chosen[(run, cell)][1], scorer)
+
+    base = {CAP: samples(BASE, "capitalization_base"), CAP6: samples(BASE, "capitalization_6L_base")}
+    checked = {CAP: [], CAP6: []}
+    for (run, task, epoch), row in rows.items():
+        if row["status"] != "success":
+            assert row["n"] == row["ci_low"] == row["delta_vs_base"] == row["p_vs_base"] == ""
+            continue
+        scores = samples(run, f"{task}_{'base' if epoch == '' else 'epoch' + epoch}")
+        values = list(scores.values())
+        assert int(row["n"]) == len(values)
+        if task == CAP:
+            assert row["metric"] == "includes/accuracy" and row["ci_method"] == "wilson"
+            expected = wilson_by_inversion(int(sum(values)), len(values))
+        else:
+            assert row["metric"] == "graded/mean" and row["ci_method"] == "samples-se"
+            error = statistics.stdev(values) / math.sqrt(len(values))
+            expected = (statistics.mean(values) - Z * error, statistics.mean(values) + Z * error)
+        assert (float(row["ci_low"]), float(row["ci_high"])) == pytest.approx(expected, abs=1e-9)
+        if run == BASE:
+            assert row["base_run"] == row["delta_vs_base"] == row["p_vs_base"] == ""
+            continue
+        common = sorted(scores.keys() & base[task].keys())
+        x, y = [scores[i] for i in common], [base[task][i] for i in common]
+        assert row["base_run"] == BASE
+        assert int(row["paired_vs_base"]) == len(common)
+        assert int(row["unpaired_vs_base"]) == len(scores.keys() ^ base[task].keys())
+        assert float(row["delta_vs_base"]) == pytest.approx(statistics.mean(x) - statistics.mean(y), abs=1e-12)
+        if task == CAP:
+            assert row["test_vs_base"] == "mcnemar"
+            expected_p = mcnemar_by_enumeration(sum(u > v for u, v in zip(x, y)), sum(u < v for u, v in zip(x, y)))
+        else:
+            assert row["test_vs_base"] == "paired-t"
+            expected_p = paired_t_by_integration([u - v for u, v in zip(x, y)])
+        assert float(row["p_vs_base"]) == pytest.approx(expected_p, abs=1e-9)
+        checked[task].append((row, expected_p))
+
+    # r8 epoch 0 is scored on ids 3..14, the base model on 1..12: 10 paired, 4 left out
+    r8_first = rows[(R8, CAP, "0")]
+    assert (r8_first["paired_vs_base"], r8_first["unpaired_vs_base"]) == ("10", "4")
+    # worked by hand: r8 epoch 1 is better on 7 samples, worse on 3: 2 x 176 / 1024
+    assert float(rows[(R8, CAP, "1")]["p_vs_base"]) == 0.34375
+    assert rows[(R16, CAP6, "1")]["unpaired_vs_base"] == "1"
+    for task, tested in checked.items():
+        assert len(tested) == (3 if task == CAP else 2)  # r16 epoch 1 of capitalization failed
+        adjusted = holm_by_definition([p for _, p in tested])
+        assert [float(row["p_vs_base_holm"]) for row, _ in tested] == pytest.approx(adjusted, abs=1e-9)
+
+    text = (out / "results.md").read_text(encoding="utf-8")
+    cap, cap6 = sections(text)[CAP], sections(text)[CAP6]
+    assert f"Samples scored in only one of the two cells, left out: {R8}, epoch 0: 4." in cap
+    assert "two-sided paired t-test on the per-sample differences, scores not all 0 or 1: 2 cells" in cap6
+    assert "95% intervals (z = 1.96): mean ± 1.96 × the samples' standard error: 3 cells." in cap6
+
+
+def test_samples_csv_and_parquet_hold_every_scored_sample(render, logs, tmp_path):
+    import pyarrow.parquet
+
+    experiment = rendered_with_logs(render, logs["paired"], EXAMPLE)
+    out = tmp_path / "out"
+    collect_results(experiment, "--out", str(out))
+    samples = read_csv(out / "samples.csv")
+    assert list(samples[0]) == ["run", "task", "epoch", "cell", "id", "sample_epoch", "scorer", "value", "score",
+                                "answer", "target"]
+    expected = []
+    for (run, cell), picked in logs["paired"].chosen.items():
+        if picked is None:
+            continue
+        spec, path = picked
+        scorer = "graded" if cell.startswith(CAP6) else "includes"
+        log = read_eval_log(str(path))  # the whole log, with each sample's messages
+        for sample in log.samples:
+            score = sample.scores[scorer]
+            expected.append({
+                "run": run, "task": cell.rsplit("_", 1)[0],
+                "epoch": "" if cell.endswith("_base") else cell.rsplit("epoch", 1)[1], "cell": cell,
+                "id": str(sample.id), "sample_epoch": "1", "scorer": scorer, "value": str(score.value),
+                "score": str(float({"C": 1, "I": 0}.get(score.value, score.value))),
+                "answer": score.answer, "target": sample.target,
+            })
+    key = lambda row: (row["run"], row["cell"], int(row["id"]))  # noqa: E731
+    assert sorted(samples, key=key) == sorted(expected, key=key)
+    assert len(samples) == 12 * 4 + 6 + 6 + 7  # r16 epoch 1 failed: none of its samples
+
+    table = pyarrow.parquet.read_table(out / "samples.parquet").to_pylist()
+    assert len(table) == len(samples)
+    for parquet_row, csv_row in zip(table, samples):
+        assert {name: "" if value is None else str(value) for name, value in parquet_row.items()} == csv_row
+
+
+def test_a_failed_or_missing_base_model_leaves_the_comparison_empty_and_says_why(render, logs, tmp_path):
+    experiment = rendered_with_logs(render, logs["nobase"], EXAMPLE)
+    out = tmp_path / "out"
+    done = collect_results(experiment, "--out", str(out))
+    assert done.returncode == 1
+    rows = {(row["run"], row["task"], row["epoch"]): row for row in read_csv(out / "results.csv")}
+    for key in ((R8, CAP, "0"), (R8, CAP6, "1")):
+        row = rows[key]
+        assert row["status"] == "success" and row["ci_low"]
+        assert (row["delta_vs_base"], row["p_vs_base"], row["p_vs_base_holm"], row["paired_vs_base"]) == ("", "", "", "")
+    text = (out / "results.md").read_text(encoding="utf-8")
+    assert f"No p-value against a base model: {R8}, epoch 0 ({BASE}, base model: error)." in sections(text)[CAP]
+    assert f"No p-value against a base model: {R8}, epoch 1 ({BASE}, base model: not run)." in sections(text)[CAP6]
+    assert "Difference from the base model" not in text
+
+
+def test_compare_two_runs_or_every_pair_within_an_epoch_with_holm(render, logs, tmp_path):
+    experiment = rendered_with_logs(render, logs["paired"], EXAMPLE)
+    done = collect_results(experiment, "--compare", R16, R8, "--out", str(tmp_path / "two"))
+    assert done.returncode == 1, done.stderr
+    pairs = read_csv(tmp_path / "two/comparisons.csv")
+    assert [(row["task"], row["run_a"], row["epoch_a"], row["run_b"], row["epoch_b"]) for row in pairs] == [
+        (CAP, R16, "0", R8, "0"), (CAP, R16, "1", R8, "1"), (CAP6, R16, "1", R8, "1")]
+    failed = pairs[1]
+    assert (failed["p"], failed["p_holm"], failed["delta"]) == ("", "", "")
+    assert failed["note"] == f"{R16}, epoch 1: error"  # a failed cell never enters a comparison
+    chosen = logs["paired"].chosen
+    a = logged_samples(chosen[(R16, "capitalization_epoch0")][1], "includes")
+    b = logged_samples(chosen[(R8, "capitalization_epoch0")][1], "includes")
+    common = a.keys() & b.keys()
+    assert (pairs[0]["paired"], pairs[0]["unpaired"]) == (str(len(common)), str(len(a.keys() ^ b.keys())))
+    p_cap = mcnemar_by_enumeration(sum(a[i] > b[i] for i in common), sum(a[i] < b[i] for i in common))
+    a6 = logged_samples(chosen[(R16, "capitalization_6L_epoch1")][1], "graded")
+    b6 = logged_samples(chosen[(R8, "capitalization_6L_epoch1")][1], "graded")
+    p_cap6 = paired_t_by_integration([a6[i] - b6[i] for i in a6.keys() & b6.keys()])
+    assert [float(pairs[0]["p"]), float(pairs[2]["p"])] == pytest.approx([p_cap, p_cap6], abs=1e-9)
+    assert [float(pairs[0]["p_holm"]), float(pairs[2]["p_holm"])] == pytest.approx(holm_by_definition([p_cap, p_cap6]))
+    assert "## Comparisons\n\n3 pairs of cells, 2 tested on the samples both scored" in (tmp_path / "two/results.md").read_text()
+
+    within = collect_results(experiment, "--compare-within-epoch", "--compare", R8, BASE, "--out", str(tmp_path / "all"))
+    assert within.returncode == 1
+    pairs = read_csv(tmp_path / "all/comparisons.csv")
+    listed = [(row["task"], row["run_a"], row["epoch_a"], row["run_b"], row["epoch_b"]) for row in pairs]
+    assert listed == [
+        (CAP, R8, "0", BASE, ""), (CAP, R8, "1", BASE, ""),  # --compare with a run evaluated once
+        (CAP, R8, "0", R16, "0"), (CAP, R8, "1", R16, "1"),  # every pair within each epoch
+        (CAP6, R8, "1", BASE, ""), (CAP6, R8, "1", R16, "1"),
+    ]
+    tested = [float(row["p"]) for row in pairs if row["p"]]
+    assert len(tested) == 5
+    assert [float(row["p_holm"]) for row in pairs if row["p"]] == pytest.approx(holm_by_definition(tested))
+
+    unknown = collect_results(experiment, "--compare", R8, "r99", "--out", str(tmp_path / "none"))
+    assert unknown.returncode == 2 and "--compare names no run of this experiment: r99" in unknown.stderr
     assert not (tmp_path / "none").exists()
 
 
@@ -321,15 +616,18 @@ def test_a_log_cut_short_is_reported_not_fatal(render, logs, tmp_path):
 # -- without a library -----------------------------------------------------------------------
 
 
-def test_without_matplotlib_the_tables_are_written_and_the_plots_skipped(render, logs, tmp_path):
+def test_without_matplotlib_or_pyarrow_the_tables_are_written_and_the_rest_skipped(render, logs, tmp_path):
     experiment = rendered_with_logs(render, logs["example"], EXAMPLE)
     out = tmp_path / "out"
-    done = collect_results(experiment, "--out", str(out), preamble="import sys; sys.modules['matplotlib'] = None")
+    done = collect_results(experiment, "--out", str(out),
+                           preamble="import sys; sys.modules['matplotlib'] = sys.modules['pyarrow'] = None")
 
     assert done.returncode == 1, done.stderr
-    assert sorted(path.name for path in out.iterdir()) == ["results.csv", "results.md"]
+    assert sorted(path.name for path in out.iterdir()) == ["results.csv", "results.md", "samples.csv"]
     assert "plots skipped: matplotlib is not installed" in done.stderr
+    assert "samples.parquet skipped: pyarrow is not installed" in done.stderr
     assert len(read_csv(out / "results.csv")) == 8
+    assert len(read_csv(out / "samples.csv")) == 6 * 8  # six successful cells of 8 samples
 
 
 def test_without_inspect_it_says_where_to_run_it(render, tmp_path):
@@ -343,47 +641,194 @@ def test_without_inspect_it_says_where_to_run_it(render, tmp_path):
 # -- the plots, through matplotlib's objects ---------------------------------------------------
 
 
-def test_plots_show_each_run_against_the_epoch_the_base_line_and_the_heatmap(render, logs):
-    experiment = rendered_with_logs(render, logs["example"], EXAMPLE)
+def figures_of(experiment: Path) -> dict:
+    """The rendered script's Figures, made in this process as main() makes them."""
+    from inspect_ai.log import read_eval_log_sample_summaries
+
     script = load(experiment)
     rows = script.collect(lambda path: read_eval_log(str(path), header_only=True))
     metrics = {task: script.choose_metric(task_rows, None) for task, task_rows in script.tasks_of(rows).items()}
-    figures = script.figures(rows, metrics)
-    assert list(figures) == [
-        "capitalization_includes-accuracy.png", "capitalization_includes-accuracy_heatmap.png",
-        "capitalization_6L_includes-accuracy.png", "capitalization_6L_includes-accuracy_heatmap.png",
-    ]
+    script.read_samples(rows, metrics, lambda path: read_eval_log_sample_summaries(str(path)))
+    script.analyse(rows, metrics)
+    return script.figures(rows, metrics)
 
-    [axes] = figures["capitalization_includes-accuracy.png"].axes
-    assert (axes.get_xlabel(), axes.get_ylabel()) == ("epoch", "accuracy")
+
+def band(axes) -> tuple[float, float]:
+    """The span of the base model's band (the script tags it)."""
+    [patch] = [patch for patch in axes.patches if patch.get_gid() == "base band"]
+    return patch.get_y(), patch.get_y() + patch.get_height()
+
+
+def test_plots_show_intervals_whole_epochs_the_base_band_and_one_epoch_as_bars(render, logs):
+    experiment = rendered_with_logs(render, logs["example"], EXAMPLE)
+    figures = figures_of(experiment)
+    assert list(figures) == ["capitalization_includes-accuracy.png", "capitalization_6L_includes-accuracy.png"]
+
+    figure = figures["capitalization_includes-accuracy.png"]
+    [axes] = figure.axes
+    assert (figure.get_supxlabel(), figure.get_supylabel()) == ("epoch", "accuracy (95% interval)")
+    assert figure.get_suptitle() == "capitalization: includes/accuracy"
+    assert list(axes.get_xticks()) == [0, 1] and [label.get_text() for label in axes.get_xticklabels()] == ["0", "1"]
     runs = {container.get_label(): container for container in axes.containers}
     assert list(runs) == [R8, R16]  # one line per run that has a result
     r8_line = runs[R8].lines[0]
-    assert list(r8_line.get_xdata()) == [0, 1] and list(r8_line.get_ydata()) == [0.75, 0.75]
-    assert list(runs[R16].lines[0].get_xdata()) == [0]  # epoch 1 failed: no point
-    r8_bars = runs[R8].lines[2][0].get_segments()
-    assert [tuple(segment[:, 1]) for segment in r8_bars] == [
-        pytest.approx((0.75 - 0.1636634, 0.75 + 0.1636634)), pytest.approx((0.75 - 0.1636634, 0.75 + 0.1636634))]
-    [base] = [line for line in axes.get_lines() if line.get_linestyle() == "--"]
-    assert base.get_label() == f"{BASE} (base model)"
-    assert list(base.get_ydata()) == [0.125, 0.125]
+    assert [round(x) for x in r8_line.get_xdata()] == [0, 1] and list(r8_line.get_ydata()) == [0.75, 0.75]
+    assert list(runs[R16].lines[0].get_ydata()) == [0.875]  # epoch 1 failed: no point
+    r8_bars = [tuple(segment[:, 1]) for segment in runs[R8].lines[2][0].get_segments()]
+    assert r8_bars == [pytest.approx(wilson_by_inversion(6, 8), abs=1e-9)] * 2  # the Wilson interval, uneven
+    [base] = [line for line in axes.get_lines() if line.get_label() == f"{BASE} (base model)"]
+    assert list(base.get_ydata()) == [0.125, 0.125] and base.get_linestyle() == "--"
+    assert band(axes) == pytest.approx(wilson_by_inversion(1, 8), abs=1e-9)
     assert [text.get_text() for text in axes.get_legend().get_texts()] == [R8, R16, f"{BASE} (base model)"]
 
-    [axes6] = figures["capitalization_6L_includes-accuracy.png"].axes
-    assert [container.get_label() for container in axes6.containers] == [R8]
+    # capitalization_6L is evaluated at epoch 1 only: bars with their intervals
+    bars = figures["capitalization_6L_includes-accuracy.png"]
+    [axes6] = bars.axes
+    assert bars.get_suptitle() == "capitalization_6L: includes/accuracy at epoch 1"
+    [container] = [c for c in axes6.containers if hasattr(c, "patches")]
+    assert [patch.get_height() for patch in container.patches] == [0.5]  # r16 never ran
+    assert [label.get_text() for label in axes6.get_xticklabels()] == [R8]
+    [error] = container.errorbar.lines[2][0].get_segments()
+    assert tuple(error[:, 1]) == pytest.approx(wilson_by_inversion(4, 8), abs=1e-9)
+    assert axes6.get_ylim() == (0, 1.02)  # accuracy: the whole range
+    assert band(axes6) == pytest.approx(wilson_by_inversion(2, 8), abs=1e-9)
 
-    heat_axes = figures["capitalization_includes-accuracy_heatmap.png"].axes[0]
-    [image] = heat_axes.get_images()
-    grid = image.get_array()
-    assert grid.shape == (2, 1)  # LoRA rank 8, 16 x learning rate 1e-5
-    assert grid[0, 0] == 0.75  # r8 at its last epoch, 1
-    assert numpy.ma.getmaskarray(grid)[1, 0]  # r16's epoch 1 failed: a blank square
-    assert [text.get_text() for text in heat_axes.texts] == ["0.750\nepoch 1", "error\nepoch 1"]
-    assert (heat_axes.get_ylabel(), heat_axes.get_xlabel()) == ("LoRA Rank", "Learning Rate")
-    assert [label.get_text() for label in heat_axes.get_yticklabels()] == ["8", "16"]
-    assert [label.get_text() for label in heat_axes.get_xticklabels()] == ["1e-5"]
-    assert script.levels(["16", "8", "128", "8"]) == ["8", "16", "128"]  # rank 8 before 16
-    assert script.levels(["high", "low"]) == ["high", "low"]
+
+# -- at sweep scale: a rank x learning-rate grid ----------------------------------------------
+
+GRID_SAMPLES = 20
+GRID_RIGHT = (4, 8, 12, 16, 19)  # the fine-tuned logs; the base model's gets 2 right
+GRID_BASE_RIGHT = 2
+
+
+@pytest.fixture(scope="session")
+def grid_logs(tmp_path_factory) -> list[Path]:
+    """Six real logs of 20 samples, the last for the base models: copied under every cell's
+    name, as make bench does."""
+    root = tmp_path_factory.mktemp("grid-logs")
+    specs = [LogSpec(log_dir=str(root / "logs"), cell=f"grid{right}", metadata={}, right=right, samples=GRID_SAMPLES)
+             for right in (*GRID_RIGHT, GRID_BASE_RIGHT)]
+    return make_logs(specs, root / "work")
+
+
+def grid_experiment(render, grid_logs: list[Path], tmp_path: Path, epochs: int) -> Path:
+    """16 runs (LoRA rank 4..512 x learning rate 1e-5, 2e-5) and one base model, one task,
+    every cell with a log: better with the rank, the learning rate and the epoch."""
+    inputs = tmp_path / "grid-inputs"
+    subprocess.run([sys.executable, str(ROOT / "bench/synth.py"), str(inputs), "--runs", "16", "--tasks", "1",
+                    "--epochs", str(epochs), "--controls", "1"], check=True, capture_output=True)
+    experiment = render(inputs)
+    runs = list(dict.fromkeys(run for run, _ in plan_cells(experiment)))
+    for (run, name), cell in plan_cells(experiment).items():
+        if cell["epoch"] is None:
+            log = grid_logs[-1]
+        else:
+            rank, rate = divmod(runs.index(run), 2)
+            log = grid_logs[min(len(GRID_RIGHT) - 1, rank // 2 + rate + cell["epoch"] - (epochs - 1) + 1)]
+        target = experiment / cell["log_dir"] / f"{log.name.split('_', 1)[0]}_{name}_grid.eval"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, target)
+    return experiment
+
+
+def test_a_grid_sweep_has_panels_by_one_factor_and_a_heatmap_marking_significant_cells(render, grid_logs, tmp_path):
+    experiment = grid_experiment(render, grid_logs, tmp_path, epochs=2)
+    out = tmp_path / "out"
+    done = collect_results(experiment, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(out / "results.csv")
+    figures = figures_of(experiment)
+    assert list(figures) == ["capitalization_includes-accuracy.png", "capitalization_includes-accuracy_heatmap.png"]
+
+    # 16 runs are more than the 10 colours: a panel per LoRA rank, a line per learning rate
+    curves = figures["capitalization_includes-accuracy.png"]
+    panels = [axes for axes in curves.axes if axes.get_visible()]
+    ranks = ["4", "8", "16", "32", "64", "128", "256", "512"]
+    assert [axes.get_title() for axes in panels] == [f"LoRA Rank = {rank}" for rank in ranks]
+    for axes in panels:
+        assert [container.get_label() for container in axes.containers] == ["1e-5", "2e-5"]
+        assert list(axes.get_xticks()) == [0, 1]
+        assert any(line.get_label().endswith("(base model)") for line in axes.get_lines())
+    [legend] = curves.legends
+    assert legend.get_title().get_text() == "Learning Rate"
+    assert [text.get_text() for text in legend.get_texts()] == ["1e-5", "2e-5", "Llama-3.2-1B-Instruct_base (base model)"]
+
+    heat = figures["capitalization_includes-accuracy_heatmap.png"].axes[0]
+    [image] = heat.get_images()
+    assert (image.norm.vmin, image.norm.vmax) == (0, 1)  # accuracy: anchored to its range
+    assert image.get_array().shape == (8, 2)
+    assert [label.get_text() for label in heat.get_yticklabels()] == ranks
+    assert "colour scale 0 to 1" in figures["capitalization_includes-accuracy_heatmap.png"].axes[1].get_ylabel()
+    last = {(row["LoRA Rank"], row["Learning Rate"]): row for row in rows if row["epoch"] == "1"}
+    texts = iter(heat.texts)
+    marked = 0
+    for rank in ranks:
+        for rate in ("1e-5", "2e-5"):
+            row, text = last[(rank, rate)], next(texts)
+            significant = float(row["p_vs_base_holm"]) < 0.05
+            marked += significant
+            assert text.get_text() == (f"{float(row['includes/accuracy']):.3f}\n+{float(row['delta_vs_base']):.3f}"
+                                       + (" *" if significant else ""))
+            # dark text on light cells, light text on dark ones
+            value = float(row["includes/accuracy"])
+            if value >= 0.7:
+                assert text.get_color() == "black"
+            elif value <= 0.4:
+                assert text.get_color() == "white"
+    assert 0 < marked < 16  # the data has both kinds of cell
+
+
+def test_a_grid_sweep_of_one_epoch_draws_grouped_bars(render, grid_logs, tmp_path):
+    experiment = grid_experiment(render, grid_logs, tmp_path, epochs=1)
+    figures = figures_of(experiment)
+    bars = figures["capitalization_includes-accuracy.png"]
+    [axes] = bars.axes
+    assert bars.get_suptitle() == "capitalization: includes/accuracy at epoch 0"
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["4", "8", "16", "32", "64", "128", "256", "512"]
+    assert axes.get_xlabel() == "LoRA Rank"
+    assert sum(len(container.patches) for container in axes.containers if hasattr(container, "patches")) == 16
+    [legend] = bars.legends
+    assert legend.get_title().get_text() == "Learning Rate"
+
+
+# -- the log viewer bundle -------------------------------------------------------------------
+
+
+def test_bundle_writes_inspects_static_viewer_with_every_cells_log(render, logs, tmp_path):
+    experiment = rendered_with_logs(render, logs["example"], EXAMPLE)
+    out = tmp_path / "out"
+    done = collect_results(experiment, "--out", str(out), "--bundle")
+    assert done.returncode == 1, done.stderr
+    viewer = out / "viewer"
+    assert f"python3 -m http.server --directory {viewer} 8000" in done.stdout
+    logged = [row["log"] for row in read_csv(out / "results.csv") if row["log"]]
+    assert len(logged) == 7  # 6 successes and the failed cell's log; the not-run one has none
+    assert sorted(path.relative_to(viewer / "logs").as_posix() for path in (viewer / "logs").rglob("*.eval")) == sorted(logged)
+
+    # what a browser fetches first: the page, then the listing of the logs
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(viewer))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        page = urllib.request.urlopen(f"{base}/index.html", timeout=10).read().decode()
+        assert '"log_dir": "logs"' in page
+        listing = json.loads(urllib.request.urlopen(f"{base}/logs/listing.json", timeout=10).read())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(listing) == sorted(logged)
+
+    again = collect_results(experiment, "--out", str(out), "--bundle")  # a bundle it wrote is replaced
+    assert again.returncode == 1, again.stderr
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    refused = collect_results(experiment, "--out", str(tmp_path / "none"), "--bundle", str(other))
+    assert refused.returncode == 2
+    assert "is not a log viewer bundle" in refused.stderr
+    assert not (tmp_path / "none").exists() and (other / "keep.txt").read_text() == "mine"
 
 
 # -- the embedded plan -----------------------------------------------------------------------
