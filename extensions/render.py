@@ -5,6 +5,7 @@ They format what the plan holds and compute nothing new.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import shlex
@@ -49,9 +50,11 @@ def protocol_source(name: str) -> str:
     return inspect.getsource(getattr(protocol, name)).rstrip("\n")
 
 
+@functools.cache
 def task_check_source() -> str:
     """task_file.signature_problems's source, for the cell scripts' check of their task file
-    on the cluster, where this package is not installed: one definition of the contract."""
+    on the cluster, where this package is not installed: one definition of the contract.
+    Read once: every cell script of a 1,040-cell sweep asks for it."""
     return inspect.getsource(task_file.signature_problems).rstrip("\n")
 
 
