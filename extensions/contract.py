@@ -67,7 +67,7 @@ def resolve_function(task: str, function: str | None, functions: dict[str, TaskF
 
 
 def deliver(task: TaskFunction | None, function: str, path: str, values: dict, config: dict,
-            fallback: tuple[str, ...], warnings: Warnings) -> Delivery:
+            fallback: tuple[str, ...]) -> Delivery:
     """The arguments and config file that bring `values` to the task.
 
     `values`: name -> planned value (None: nothing planned). `config`: the cell's eval.yaml

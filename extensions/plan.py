@@ -482,7 +482,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         values.update(vis_label=label, use_chat_template=chat)
     config = _eval_config(summary, decoding, prompt, system_prompt, task, function, model_path, data_path, label, chat, epoch, row)
     fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
-    delivery = contract.deliver(signature, function, task_file.path, values, config, fallback, warnings)
+    delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
     run.cells.append(Cell(
         name=name,
         job_name=protocol.job_name(task.name, run.dir, epoch),

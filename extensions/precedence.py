@@ -17,7 +17,7 @@ from .finetune_config import FinetuneConfig
 from .notes import Warnings
 from .resources import time_limit
 from .site import Site
-from .model import RunRow, Summary, TaskRow
+from .model import RunRow, Summary
 
 
 class Sourced(NamedTuple):

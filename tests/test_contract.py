@@ -43,10 +43,9 @@ def planned(**changes) -> dict:
     return values
 
 
-def deliver(file: str, values: dict, function: str = "capitalization", warnings: Warnings | None = None):
+def deliver(file: str, values: dict, function: str = "capitalization"):
     path, found = functions(file)
-    return contract.deliver(found[function], function, path, values, dict(CONFIG), contract.YAML_FALLBACK,
-                            warnings or Warnings())
+    return contract.deliver(found[function], function, path, values, dict(CONFIG), contract.YAML_FALLBACK)
 
 
 def refused(file: str, values: dict, function: str = "capitalization") -> str:
@@ -154,7 +153,7 @@ def test_missing_task_file_sends_the_yaml_fallback_unchecked():
     the job checks the real file before evaluating."""
     path = "/scratch/gpfs/MSALGANIK/mjs3/tasks/not_yet.py"
     delivery = contract.deliver(None, "capitalization", path, planned(assistant_prefix="Answer: "), dict(CONFIG),
-                                contract.YAML_FALLBACK, Warnings())
+                                contract.YAML_FALLBACK)
     assert delivery.arguments == {
         "data_path": DATA,
         "vis_label": "r4 (capitalization)",
@@ -171,7 +170,7 @@ def test_missing_task_file_sends_the_markdown_fallback_unchecked():
     path = "/scratch/gpfs/MSALGANIK/mjs3/tasks/not_yet.py"
     values = {"data_path": DATA, "prompt": PROMPT, "system_prompt": "", "assistant_prefix": None,
               "max_tokens": 20, "temperature": 0.0}
-    delivery = contract.deliver(None, "capitalization", path, values, dict(CONFIG), contract.MARKDOWN_FALLBACK, Warnings())
+    delivery = contract.deliver(None, "capitalization", path, values, dict(CONFIG), contract.MARKDOWN_FALLBACK)
     assert delivery.arguments == {"data_path": DATA, "prompt": PROMPT, "system_prompt": "", "max_tokens": 20}
     assert delivery.config is None
     assert delivery.checked is False
