@@ -32,6 +32,7 @@ from .site import Site
 CONDA_PLACEHOLDER = "{conda_env}"
 DEFAULT_MODULE_LINES = ("module load anaconda3/2025.6",)
 YAML_DEFAULT_CONDA_ENV = "cruijff"
+RESULTS_DIR = "results"  # collect_results.py's default --out, beside the run directories
 
 @dataclass(kw_only=True)
 class Cell:
@@ -225,6 +226,10 @@ def _check_run_dirs(summary: Summary) -> None:
     clash = sorted({d for d in dirs if dirs.count(d) > 1})
     if clash:
         raise InputError(summary.path, f"two runs would share the directory {clash[0]!r}", "rename one of them")
+    taken = next((d for d in dirs if d.lower() == RESULTS_DIR), None)
+    if taken is not None:
+        raise InputError(summary.path, f"run directory {taken!r} is where collect_results.py writes the tables and plots",
+                         "rename the run")
 
 
 class _Selection:

@@ -82,6 +82,12 @@ CASES = {
                    edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |\n", "")),
         ["two runs would share the directory 'Llama-3.2-1B-Instruct_base'", "fix: rename one of them"],
     ),
+    "run-named-results": (
+        lambda d: (edit(d / "experiment_summary.md", "| r16_lr1e-5 | Llama", "| results | Llama"),
+                   edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓", "| results | ✓"),
+                   (d / "r16_lr1e-5").rename(d / "results")),
+        ["run directory 'results' is where collect_results.py writes the tables and plots", "fix: rename the run"],
+    ),
     "matrix-without-run-name": (
         lambda d: edit(d / "experiment_summary.md", "| Run Name | capitalization | capitalization_6L | Notes |",
                        "| Who | capitalization | capitalization_6L | Notes |"),

@@ -198,6 +198,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     # The plan (plan.py, precedence.py).
     ("plan", "plan_experiment", "evaluation cells, more than the"): E("too-many-cells"),
     ("plan", "_check_run_dirs", "two runs would share the directory"): E("runs-sharing-a-directory"),
+    ("plan", "_check_run_dirs", "is where collect_results.py writes the tables and plots"): E("run-named-results"),
     ("plan", "epochs", "epochs are 0-indexed"): Y("matrix-epoch-outside"),
     ("plan", "_fine_tuned_run", "is to be evaluated at epoch"): E("epoch-not-saved"),
     ("plan", "_run", "has no conda environment"): E("no-conda-env"),

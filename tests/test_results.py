@@ -396,6 +396,13 @@ def test_metric_option_picks_a_scorer_and_an_unknown_one_writes_nothing(render, 
     assert tables(cap)[0][BASE][2] == f"**0.125 {interval_text(1, 8)}**"
     assert lowest.returncode == 1
 
+    (tmp_path / "a file").write_text("not a directory\n")
+    for out in (tmp_path / "a file", tmp_path / "a file" / "below"):
+        refused = collect_results(experiment, "--out", str(out))
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"error: --out {out}: {tmp_path / 'a file'} is a file, where the tables and plots need a directory" in refused.stderr
+    assert (tmp_path / "a file").read_text() == "not a directory\n"
+
     unknown = collect_results(experiment, "--metric", "f1", "--out", str(tmp_path / "none"))
     assert unknown.returncode == 2
     assert "no log of this experiment reports a metric 'f1'" in unknown.stderr and "includes/accuracy, includes/stderr, exact/mean" in unknown.stderr
