@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from . import contract, precedence, protocol
-from .epochs import LAST, EpochChoice
+from .epochs import EpochChoice
 from .errors import InputError
 from .experiment import Experiment, load_experiment
 from .paths import resolve
@@ -253,20 +253,30 @@ class _Selection:
         if choice is None:
             choice = self.text_epochs
             if choice is None:
-                choice = EpochChoice(LAST)
+                choice = EpochChoice.last_epoch()
                 self.warnings.add("the Evaluation Plan names no epochs: evaluating the last epoch of each run")
         if epochs is None:  # a YAML design whose training epochs nothing says: its list as written
             return choice.resolve(0)
         trained = epochs.value
         chosen = choice.resolve(trained)
+        where = "Evaluation Plan or Matrix" if self.summary.format == MARKDOWN else "evaluation.matrix"
+        beyond = choice.excluded_beyond(trained)
+        if beyond or not chosen:
+            what = (f"skips epoch {', '.join(map(str, beyond))}, which run {row.name} does not have"
+                    if beyond else f"leaves no epoch of run {row.name} to evaluate")
+            raise InputError(
+                self.summary.path,
+                f"'{choice.describe()}' (task {task.name}) {what}: "
+                f"{Path(epochs.source).name} trains it for {trained} epoch(s), saved as epoch_0..epoch_{trained - 1}",
+                f"name in the {where} epochs from 0 to {trained - 1} that leave at least one to evaluate",
+            )
         for epoch in chosen:
             if not 0 <= epoch < trained:
                 raise InputError(
                     self.summary.path,
                     f"epoch {epoch} of run {row.name} (task {task.name}) is outside 0..{trained - 1}: "
                     f"{Path(epochs.source).name} trains it for {trained} epoch(s), saved as epoch_0..epoch_{trained - 1}",
-                    "epochs are 0-indexed: name epochs from 0 to epochs-1 in the "
-                    + ("Evaluation Plan or Matrix" if self.summary.format == MARKDOWN else "evaluation.matrix"),
+                    f"epochs are 0-indexed: name epochs from 0 to epochs-1 in the {where}",
                 )
         if choice.said_last and max(chosen) != trained - 1:
             self.warnings.add(

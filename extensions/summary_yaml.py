@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .epochs import EXPLICIT, MAX_EPOCHS, EpochChoice, MatrixCell
+from .epochs import MAX_EPOCHS, EpochChoice, MatrixCell
 from .errors import InputError
 from .finetune import load_yaml_mapping
 from .markdown import normalize
@@ -430,7 +430,7 @@ class _Reader:
                 f"for fine-tuned run {run}",
                 "write the 0-indexed epochs to evaluate as a list, e.g. epochs: [0, 1]",
             )
-        return EpochChoice(EXPLICIT, tuple(epochs))
+        return EpochChoice.numbers(epochs)
 
 
 def _under(where: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from extensions.epochs import (
@@ -135,3 +137,124 @@ def test_epochs_to_evaluate_values(value, kind, resolved):
 def test_last_with_numbers_keeps_the_numbers_and_remembers_last():
     choice = read_epoch_value("last (epoch_1)")
     assert (choice.explicit, choice.said_last) == ((1,), True)
+
+
+# -- issue 18: every word of an epoch phrase is read, or the phrase is refused ------------------
+
+@pytest.mark.parametrize(
+    "cell,epochs,expected",
+    [
+        ("✓ except epoch 0", 3, [1, 2]),
+        ("✓ all except epoch 0", 3, [1, 2]),
+        ("✓ every epoch but epoch 1", 3, [0, 2]),
+        ("except epochs 0 and 1", 4, [2, 3]),
+        ("skip epoch 0", 3, [1, 2]),
+        ("0..2", 4, [0, 1, 2]),
+        ("✓ 0..2", 4, [0, 1, 2]),
+        ("0—1", 3, [0, 1]),  # em dash
+        ("0–2", 3, [0, 1, 2]),  # en dash
+        ("✓ epochs 0 – 2", 3, [0, 1, 2]),
+        ("✓ epochs: 0, 2", 3, [0, 2]),
+        ("✓ ep 0,1", 3, [0, 1]),
+        ("✓ eps 1, 2", 3, [1, 2]),
+        ("✓ ckpt 2", 3, [2]),
+        ("✓ first and last epoch", 4, [0, 3]),
+        ("✓ last two epochs", 4, [2, 3]),
+        ("✓ last 2 epochs", 4, [2, 3]),
+        ("✓ epoch 2 only", 3, [2]),
+        ("✓ only epoch 2", 3, [2]),
+    ],
+)
+def test_matrix_cells_read_whole(cell, epochs, expected):
+    evaluated, choice = read_matrix_cell(cell)
+    assert evaluated is True
+    assert choice.resolve(epochs) == expected
+
+
+@pytest.mark.parametrize(
+    "text,epochs,expected",
+    [
+        ("Evaluate every epoch except epoch 0.", 3, [1, 2]),
+        ("Evaluate all epochs except epochs 0 and 1.", 4, [2, 3]),
+        ("Evaluate epoch 2 only; skip epochs 0 and 1.", 3, [2]),
+        ("Evaluate epochs 0..2 of each run.", 4, [0, 1, 2]),
+        ("Evaluate epochs 0—1.", 3, [0, 1]),
+        ("Evaluate the first and last epoch.", 4, [0, 3]),
+        ("Evaluate the first and the last epoch of every run.", 3, [0, 2]),
+        ("Evaluate the last two epochs.", 4, [2, 3]),
+        ("Evaluate the last 2 epochs of r8_lr1e-5 and r16_lr1e-5.", 4, [2, 3]),
+        ("Evaluate epochs: 0, 2.", 3, [0, 2]),
+        ("Evaluate ep 0,1 on capitalization.", 3, [0, 1]),
+        ("Evaluate task_1 on the last epoch.", 3, [2]),
+        ("Both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1).", 2, [0, 1]),
+        ("Train for 2 epochs, then evaluate epoch 1 only.", 2, [1]),
+    ],
+)
+def test_plan_text_read_whole(text, epochs, expected):
+    assert read_epochs(text).resolve(epochs) == expected
+
+
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        ("Evaluate every other epoch.", "'every other' epochs cannot be read exactly"),
+        ("Evaluate epochs 0 or 1.", "'or' leaves the choice open"),
+        ("Evaluate the best epoch.", "'best' epochs cannot be read exactly"),
+        ("Do not evaluate epoch 0.", "'not' before the epochs leaves unclear"),
+        ("Evaluate epoch 1; skip epoch 1.", "both evaluates and skips epoch 1"),
+        ("Evaluate the last few epochs.", "'last few' epochs cannot be read exactly"),
+        ("Evaluate epochs 1- and 2.", "a range takes a number at each end"),
+    ],
+)
+def test_plan_text_that_cannot_be_read_whole_is_refused(text, why):
+    with pytest.raises(EpochSyntaxError, match=re.escape(why)) as refusal:
+        read_epochs(text)
+    assert "the epoch phrases understood are" in str(refusal.value) or "both evaluates" in why
+
+
+@pytest.mark.parametrize(
+    "cell,why",
+    [
+        ("✓ every other epoch", "'every other' epochs cannot be read exactly"),
+        ("✓ epoch 0 or 2", "'or' leaves the choice open"),
+        ("✓ epochs 0, 2 maybe", "'maybe' is not an epoch word"),
+        ("✓ except all epochs", "excludes every epoch"),
+        ("✓ epoch", "'epoch' without a number"),
+    ],
+)
+def test_matrix_cells_that_cannot_be_read_whole_are_refused(cell, why):
+    with pytest.raises(EpochSyntaxError, match=re.escape(why)):
+        read_matrix_cell(cell)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # The plan texts of the fixtures and examples, as cruijff_kit's users wrote them.
+        ("Evaluate at epochs 0 and 2 (0-indexed: epoch_0, epoch_2), and we compare the final accuracy.", [0, 2]),
+        ("Evaluate every epoch of each fine-tuned run (epoch_0 and epoch_1).", [0, 1, 2]),
+        ("evaluate last epoch after 1 epoch of training", [2]),
+        ("Train for 2 epochs; evaluate 5 samples of the last epoch.", [2]),
+    ],
+)
+def test_real_plan_texts_still_read(text, expected):
+    assert read_epochs(text).resolve(3) == expected
+
+
+def test_a_choice_describes_itself_as_read():
+    assert read_epochs("Evaluate every epoch except epoch 0.").describe() == "every epoch except epoch 0"
+    assert read_epochs("Evaluate the first and last epoch.").describe() == "the first epoch and the last epoch"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Evaluate epochs 0, 1, and 2 on both tasks.", [0, 1, 2]),
+        ("Evaluate checkpoints epoch_0 through epoch_2.", [0, 1, 2]),
+        ("Evaluate all 3 epochs.", [0, 1, 2, 3]),
+        ("Epochs: all", [0, 1, 2, 3]),
+        ("Evaluation at epoch_0 and epoch_1 for all runs; the base model once.", [0, 1]),
+    ],
+)
+def test_words_around_a_phrase_belong_to_the_sentence_not_the_phrase(text, expected):
+    assert read_epochs(text).resolve(4) == expected

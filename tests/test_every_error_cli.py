@@ -27,7 +27,7 @@ from tests import (
 )
 
 EXTENSIONS = Path(__file__).resolve().parent.parent / "extensions"
-RAISED = {"InputError", "_error", "EpochSyntaxError", "ValueSyntaxError"}
+RAISED = {"InputError", "_error", "EpochSyntaxError", "_refuse", "ValueSyntaxError"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,19 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("epochs", "_numbers", "spans more than"): I("plan-range-too-long"),
     ("epochs", "read_matrix_cell", "is ambiguous: an x is a check mark"): I("bare-x-cell"),
     ("epochs", "read_matrix_cell", "is neither a check mark, epochs, nor a '-'"): I("matrix-cell-unreadable"),
+    ("epochs", "read", "'or' leaves the choice open"): I("epoch-cell-or"),
+    ("epochs", "_negation", "does not say which epochs to leave out"): I("epoch-cell-not-all"),
+    ("epochs", "_refuse_vague", "epochs cannot be read exactly"): I("epoch-cell-every-other"),
+    ("epochs", "_selection", "could be a count or an epoch number"): I("epoch-cell-last-2"),
+    ("epochs", "_selection", "'epoch' without a number"): I("epoch-cell-noun-alone"),
+    ("epochs", "_selection", "is not an epoch word"): I("epoch-cell-stray-word"),
+    ("epochs", "_numbers", "a range takes a number at each end"): I("epoch-cell-open-range"),
+    ("epochs", "_read_phrase", " excludes every epoch"): I("epoch-cell-excludes-all"),
+    ("epochs", "_illustrated", "say which epochs to evaluate once"): I("epoch-cell-illustration-differs"),
+    ("epochs", "_selection", "a number that is not after 'epoch'"): I("epoch-text-stray-number"),
+    ("epochs", "_read_phrase", ": cannot read "): I("epoch-text-unread-rest"),
+    ("epochs", "read_epochs", "before the epochs leaves unclear which are evaluated"): I("epoch-text-negated"),
+    ("epochs", "read_epochs", "the plan both evaluates and skips epoch"): I("epoch-text-evaluates-and-skips"),
     ("values", "_quoted_prefix", "has no closing quote"): I("prompt-unclosed-quote"),
     ("values", "text_value", "is not a valid quoted string"): I("prompt-bad-escape"),
     # setup_finetune.yaml (finetune.py).
@@ -200,6 +213,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("plan", "_check_run_dirs", "two runs would share the directory"): E("runs-sharing-a-directory"),
     ("plan", "_check_run_dirs", "is where collect_results.py writes the tables and plots"): E("run-named-results"),
     ("plan", "epochs", "epochs are 0-indexed"): Y("matrix-epoch-outside"),
+    ("plan", "epochs", "that leave at least one to evaluate"): I("epoch-cell-leaves-none"),
     ("plan", "_fine_tuned_run", "is to be evaluated at epoch"): E("epoch-not-saved"),
     ("plan", "_run", "has no conda environment"): E("no-conda-env"),
     ("plan", "_check_model_arg", "would reach inspect's -M model_path altered"): E("model-path-with-comma"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extensions.epochs import ALL, EpochChoice, MatrixCell
+from extensions.epochs import EpochChoice, MatrixCell
 from extensions.finetune import checkpoint_dir, data_path, expand_user, read_finetune_setup, saved_epochs
 from extensions.finetune_config import read_finetune_config
 from extensions.notes import Warnings
@@ -32,10 +32,10 @@ def test_october_layout():
         ("capitalization", "/scratch/gpfs/MSALGANIK/niznik/GitHub/cruijff_kit/experiments/capitalization/inspect_task_capitalization.py", None),
     ]
     # "Epochs to evaluate: all (epoch_0 and epoch_1)"; the Status tables are not the plan.
-    assert summary.plan_epochs == EpochChoice(ALL)
+    assert summary.plan_epochs == EpochChoice.every()
     assert summary.matrix == {
-        "prompt1_bs4": {"capitalization": MatrixCell(True, EpochChoice(ALL))},
-        "prompt2_bs4": {"capitalization": MatrixCell(True, EpochChoice("explicit", (1,)))},
+        "prompt1_bs4": {"capitalization": MatrixCell(True, EpochChoice.every())},
+        "prompt2_bs4": {"capitalization": MatrixCell(True, EpochChoice.numbers((1,)))},
         "Llama-3.2-1B_base": {"capitalization": MatrixCell(True, None)},
     }
     # Configuration without sub-sections.
@@ -54,7 +54,7 @@ def test_november_layout():
     assert summary.title == "Capitalization: LoRA rank sweep on Llama-3.2-1B-Instruct"
     assert summary.factors == ["LoRA Rank", "Learning Rate"]
     # "at epochs 0 and 2 ..., and we compare the final accuracy": the numbers stand.
-    assert summary.plan_epochs == EpochChoice("explicit", (0, 2))
+    assert summary.plan_epochs == EpochChoice.numbers((0, 2))
     assert summary.text_tasks == ("capitalization",)
     assert summary.matrix["cap_r16_lr1e-5"]["capitalization_6L"] == MatrixCell(False, None)  # "✗ (not needed)"
     assert (summary.epochs, summary.system_prompt, summary.eval_system_prompt) == (3, "", "")

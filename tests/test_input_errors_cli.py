@@ -124,6 +124,69 @@ CASES = {
         lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | maybe |"),
         ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'maybe' is neither a check mark, epochs, nor a '-'"],
     ),
+    # Epoch phrases the grammar cannot read whole (epochs.py): refused, never guessed.
+    "epoch-cell-or": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epoch 0 or 1 |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'epoch 0 or 1': 'or' leaves the choice open: name every epoch to evaluate; the epoch phrases understood are 'every epoch'"],
+    ),
+    "epoch-cell-not-all": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ not all |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'not all': 'not all' does not say which epochs to leave out"],
+    ),
+    "epoch-cell-every-other": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ every other epoch |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'every other epoch': 'every other' epochs cannot be read exactly"],
+    ),
+    "epoch-cell-last-2": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ last 2 |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'last 2': 'last 2' could be a count or an epoch number: write 'last 2 epochs' or 'epoch 2'"],
+    ),
+    "epoch-cell-noun-alone": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epoch |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'epoch': 'epoch' without a number"],
+    ),
+    "epoch-cell-stray-word": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epochs 0, 2 maybe |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'epochs 0, 2 maybe': 'maybe' is not an epoch word"],
+    ),
+    "epoch-cell-open-range": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epochs 1- and 2 |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'epochs 1- and 2': a range takes a number at each end, e.g. 'epochs 0-2'"],
+    ),
+    "epoch-cell-excludes-all": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ except all epochs |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'except all epochs' excludes every epoch"],
+    ),
+    "epoch-cell-illustration-differs": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ epoch 0 (epoch 1) |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'epoch 0 (epoch 1)' names epoch 0, then epoch 1 in parentheses: say which epochs to evaluate once"],
+    ),
+    "epoch-text-stray-number": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate the last epoch, 2 in total, and once"),
+        ["experiment_summary.md: Evaluation Plan: 'last epoch , 2': a number that is not after 'epoch'", "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
+    "epoch-text-unread-rest": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate the epoch and the last epoch, and once"),
+        ["experiment_summary.md: Evaluation Plan: 'epoch and the last epoch': cannot read 'and the last epoch'", "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
+    "epoch-text-negated": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Do not evaluate epoch 0, and once"),
+        ["experiment_summary.md: Evaluation Plan: 'do not evaluate epoch 0': 'not' before the epochs leaves unclear which are evaluated", "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
+    "epoch-text-evaluates-and-skips": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate epoch 1; skip epoch 1, and once"),
+        ["experiment_summary.md: Evaluation Plan: the plan both evaluates and skips epoch 1: say once which epochs to evaluate", "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
+    "epoch-cell-leaves-none": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ except epochs 0 and 1 |"),
+        ["experiment_summary.md: 'every epoch except epochs 0, 1' (task capitalization) leaves no epoch of run r8_lr1e-5 "
+         "to evaluate: setup_finetune.yaml trains it for 2 epoch(s)",
+         "fix: name in the Evaluation Plan or Matrix epochs from 0 to 1 that leave at least one to evaluate"],
+    ),
+    "epoch-cell-skips-beyond": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ except epoch 5 |"),
+        ["experiment_summary.md: 'every epoch except epoch 5' (task capitalization) skips epoch 5, which run r8_lr1e-5 does not have"],
+    ),
     "summary-epochs-zero": (
         lambda d: summary(d, "- **Epochs**: 2", "- **Epochs**: 0"),
         ["experiment_summary.md: Configuration → Epochs is 0, outside 1..10000"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extensions.epochs import ALL, EpochChoice, MatrixCell
+from extensions.epochs import EpochChoice, MatrixCell
 from extensions.errors import InputError
 from extensions.notes import Warnings
 from extensions.summary import BASE, FINE_TUNED, NOVEMBER, read_summary
@@ -58,9 +58,9 @@ def test_example_reads_every_part(tmp_path):
         ),
     ]
     assert "every epoch" in summary.plan_text
-    assert summary.plan_epochs == EpochChoice(ALL)
+    assert summary.plan_epochs == EpochChoice.every()
     assert summary.text_tasks == ("capitalization", "capitalization_6L")  # the text names none
-    zero_one, one = EpochChoice("explicit", (0, 1)), EpochChoice("explicit", (1,))
+    zero_one, one = EpochChoice.numbers((0, 1)), EpochChoice.numbers((1,))
     assert summary.matrix == {
         "r8_lr1e-5": {"capitalization": MatrixCell(True, zero_one), "capitalization_6L": MatrixCell(True, one)},
         "r16_lr1e-5": {"capitalization": MatrixCell(True, zero_one), "capitalization_6L": MatrixCell(True, one)},
@@ -269,7 +269,7 @@ MATRIX_ROW = "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | generalization only af
 @pytest.mark.parametrize(
     "cell,expected",
     [
-        ("✓ all", MatrixCell(True, EpochChoice(ALL))),
+        ("✓ all", MatrixCell(True, EpochChoice.every())),
         ("✗ (not needed)", MatrixCell(False, None)),
         ("not evaluated", MatrixCell(False, None)),
         ("- (later)", MatrixCell(False, None)),
@@ -300,7 +300,7 @@ def test_a_matrix_row_one_cell_short_is_refused(tmp_path):
 
 def test_a_missing_notes_cell_is_fine(tmp_path):
     summary = parse(tmp_path, edited(MATRIX_ROW, "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 |"))
-    assert summary.matrix["r8_lr1e-5"]["capitalization_6L"] == MatrixCell(True, EpochChoice("explicit", (1,)))
+    assert summary.matrix["r8_lr1e-5"]["capitalization_6L"] == MatrixCell(True, EpochChoice.numbers((1,)))
 
 
 def test_an_empty_cell_written_out_means_not_evaluated(tmp_path):
@@ -317,7 +317,7 @@ def test_matrix_split_over_two_tables(tmp_path):
     matrix = parse(tmp_path, text).matrix
     assert set(matrix) == {"r8_lr1e-5", "r16_lr1e-5", "Llama-3.2-1B-Instruct_base"}
     assert matrix["r16_lr1e-5"] == {
-        "capitalization": MatrixCell(True, EpochChoice("explicit", (0,))),
+        "capitalization": MatrixCell(True, EpochChoice.numbers((0,))),
         "capitalization_6L": MatrixCell(False, None),
     }
 
@@ -359,7 +359,7 @@ def test_explicit_plan_epochs_survive_final_accuracy(tmp_path):
         "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1)",
         "Evaluate both tasks at epochs 0 and 1 and compare the final accuracy",
     )
-    assert parse(tmp_path, text).plan_epochs == EpochChoice("explicit", (0, 1))
+    assert parse(tmp_path, text).plan_epochs == EpochChoice.numbers((0, 1))
 
 
 def test_a_run_name_table_outside_the_matrix_heading_is_warned_about(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extensions.epochs import EXPLICIT, EpochChoice, MatrixCell
+from extensions.epochs import EpochChoice, MatrixCell
 from extensions.errors import InputError
 from extensions.model import BASE, EVAL_ONLY, FINE_TUNED, YAML
 from extensions.notes import Warnings
@@ -49,7 +49,7 @@ def refusal(tmp_path: Path, release: str, mutate) -> str:
 
 
 def epochs(*numbers: int) -> MatrixCell:
-    return MatrixCell(True, EpochChoice(EXPLICIT, numbers))
+    return MatrixCell(True, EpochChoice.numbers(numbers))
 
 
 ONCE = MatrixCell(True, None)
