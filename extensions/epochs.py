@@ -372,11 +372,11 @@ def read_epoch_value(text: str) -> EpochChoice | None:
     if not selected:
         return None
     choice = _choice(include, exclude)
-    illustration = _illustration(remark, text.strip())
+    illustration = _illustration(remark)
     return _illustrated(choice, illustration, text.strip())
 
 
-def _illustration(remark: str, original: str) -> EpochChoice | None:
+def _illustration(remark: str) -> EpochChoice | None:
     """The epochs a parenthetical remark names, if it is about epochs at all."""
     if not remark or not any(token in _NOUNS or token.isdigit() for token in _tokens(remark)):
         return None
@@ -525,7 +525,7 @@ def read_epochs(text: str) -> EpochChoice | None:
         illustration = None
         if span.end < len(tokens) and tokens[span.end] == "(":
             close = tokens.index(")", span.end) if ")" in tokens[span.end:] else len(tokens)
-            illustration = _illustration(" ".join(tokens[span.end + 1:close]), original)
+            illustration = _illustration(" ".join(tokens[span.end + 1:close]))
         illustrations.append((choice, illustration))
     for choice, illustration in illustrations:
         choice = _illustrated(choice, illustration, text)
