@@ -239,6 +239,14 @@ CASES = {
         lambda d: setup(d, "account: msalganik", "account: 0123"),
         ["r8_lr1e-5/setup_finetune.yaml: account is 83 (int): YAML read what was written as a int, not as text"],
     ),
+    "setup-account-sexagesimal": (
+        lambda d: setup(d, "account: msalganik", "account: 12:30"),
+        ["r8_lr1e-5/setup_finetune.yaml: account is 750 (int): YAML read what was written as a int, not as text"],
+    ),
+    "setup-conda-env-boolean": (
+        lambda d: setup(d, "conda_env: cruijff", "conda_env: yes"),
+        ["r8_lr1e-5/setup_finetune.yaml: conda_env is True (bool): YAML read what was written as a bool, not as text"],
+    ),
     "two-training-sections": (
         lambda d: summary(d, "### Evaluation\n", "### Training\n- **Epochs**: 3\n\n### Evaluation\n"),
         ["experiment_summary.md: Configuration has 2 '### Training' sections", "fix: merge them into one '### Training' section"],
