@@ -126,3 +126,20 @@ def test_under_slurm_the_eval_directory_is_where_sbatch_was_called(script, recor
     assert records == []
     assert f"error: {script.name} is not in {elsewhere}" in result.stderr
     assert f"cd r1/eval && sbatch {script.name}" in result.stderr
+
+
+@pytest.mark.parametrize("tmpdir", ["missing", "a-file"])
+def test_a_failing_mktemp_fails_the_cell_naming_tmpdir(script, recorders, logs, tmp_path, tmpdir):
+    """The task config goes to a temporary file: where TMPDIR cannot hold one (a directory
+    that does not exist, or a file; a read-only directory stops no root), the job stops before
+    inspect, saying which directory and what to do, in its stderr and failed mark."""
+    directory = tmp_path / tmpdir
+    if tmpdir == "a-file":
+        directory.write_text("")
+    result, records = run_script(script, recorders, TMPDIR=str(directory), INSPECT_LOG=str(logs["success"]))
+    assert result.returncode == 1
+    assert records == []
+    message = (f"mktemp could not create the task config file in TMPDIR={directory}: set TMPDIR to a "
+               "writable directory (or unset it for /tmp), then resubmit")
+    assert f"error: {message}" in result.stderr
+    assert marks(script) == (False, message + "\n")
