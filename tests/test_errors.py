@@ -181,3 +181,18 @@ def test_warnings_go_to_stderr(tmp_path):
     assert result.returncode == 0
     assert "warning: Configuration → Evaluation → System prompt 'Be brief.' differs" in result.stderr
     assert "warning" not in result.stdout
+
+
+def test_a_relative_task_file_not_there_yet_is_a_warning_at_render_time(tmp_path):
+    """A relative task file may be written later, or exist only on the cluster: the copy goes
+    on, and says on stderr (--quiet too) which file it could not check, and who checks it."""
+    destination = tmp_path / "experiment"
+    shutil.copytree(EXAMPLE, destination)
+    edit(destination / "experiment_summary.md", "| capitalization | `cap_task.py` |", "| capitalization | `tasks/later.py` |")
+    result = run_copier("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    assert (f"warning: task file {destination}/tasks/later.py does not exist yet: its @task parameters cannot be "
+            "checked now; submit_evals.sh and each job check them before evaluating") in result.stderr
+    assert "Traceback" not in result.stderr
+    script = (destination / "r8_lr1e-5/eval/capitalization_epoch0.slurm").read_text()
+    assert 'TASK_FILE="$EXPERIMENT_DIR"/tasks/later.py\n' in script
