@@ -90,6 +90,7 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
             check_safe(answers_path, "run directory", run["dir"])
             for option, value in run["sbatch"]:
                 sbatch.checked(option, value, answers_path)
+            _check_counts(run)
             for cell in run["cells"]:
                 check_name(answers_path, "task", cell["task"])
                 check_name(answers_path, "@task function", cell["function"])
@@ -111,6 +112,16 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
         "without git, delete its `plan:` entry and run `copier recopy --trust --defaults`, "
         "which reads the plan again from the input files",
     )
+
+
+def _check_counts(run: dict) -> None:
+    """The resources the templates compare as numbers (`gpus > 1` picks `-M device=auto`):
+    an edited `gpus: '2'` would stop Jinja with a TypeError, and `gpus: true` would pass for 1."""
+    for key in ("gpus", "cpus"):
+        value = run["resources"][key]
+        if type(value) is not int or value < 0:
+            raise TypeError(f"run {run['name']}: resources.{key} is {value!r} ({type(value).__name__}), "
+                            "not a whole number of at least 0")
 
 
 def _check_paths(answers_path: Path, run_dir: str, cell: dict) -> None:

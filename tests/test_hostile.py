@@ -203,6 +203,12 @@ TAMPERED = {
     "done-mark": (lambda plan: plan["runs"][0]["cells"][0].update(done_mark="../../x"),
                   ["done_mark '../../x' is not the protocol's 'r8_lr1e-5/eval/logs/.capitalization_epoch0.complete'"]),
     "shape": (lambda plan: plan["runs"][0].pop("sbatch"), ["is not in the shape this template records (KeyError: 'sbatch')"]),
+    # A count the templates compare (`gpus > 1`): Jinja would stop with a TypeError, and true would pass for 1.
+    "gpus-a-string": (lambda plan: plan["runs"][0]["resources"].update(gpus="2"),
+                      ["is not in the shape this template records (TypeError: run r8_lr1e-5: resources.gpus is '2' (str), "
+                       "not a whole number of at least 0)"]),
+    "gpus-true": (lambda plan: plan["runs"][0]["resources"].update(gpus=True),
+                  ["run r8_lr1e-5: resources.gpus is True (bool), not a whole number"]),
 }
 
 
