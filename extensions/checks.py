@@ -11,6 +11,7 @@ interrupted copy left half written (`_finish_interrupted_writes`), once every ch
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -41,7 +42,7 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
         )
     if operation == "copy" and src_path is not None and is_relative_template(src_path):
         _refuse_relative_template(src_path, destination / str(answers_file))
-    _check_printed_values(destination / str(answers_file), plan)
+    _check_printed_values(experiment_dir(destination) / str(answers_file), plan, operation)
     if operation == "copy":
         _check_same_plan(destination / str(answers_file), plan)
     files = _written_files(str(answers_file), plan, template_files, scripts_executable)
@@ -49,6 +50,25 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
     if operation == "copy" and not pretend:
         _finish_interrupted_writes(destination, files)
     return ""
+
+
+def experiment_dir(destination: Path) -> Path:
+    """The experiment Copier was asked to render, to name in messages.
+
+    `copier update` renders the old and the new template version into temporary copies
+    (`copier._main.old_copy.…`), each with the experiment's recorded answers: a refusal there
+    must name the experiment's own answers file, the one to fix, not a copy that is gone when
+    the command ends. Copier passes templates no other trace of it than its Worker: the
+    outermost one on the stack is the command's, with the experiment as its destination
+    (Copier 9; elsewhere the destination is the experiment).
+    """
+    frame, outermost = sys._getframe(1), None
+    while frame is not None:
+        worker = frame.f_locals.get("self")
+        if type(worker).__name__ == "Worker" and type(worker).__module__.startswith("copier"):
+            outermost = getattr(worker, "dst_path", outermost)
+        frame = frame.f_back
+    return Path(outermost).absolute() if outermost is not None else destination
 
 
 def is_relative_template(src_path: str) -> bool:
@@ -76,7 +96,7 @@ def _refuse_relative_template(src_path: str, answers_path: Path) -> None:
     )
 
 
-def _check_printed_values(answers_path: Path, plan: dict) -> None:
+def _check_printed_values(answers_path: Path, plan: dict, operation: str) -> None:
     """The values the templates print without quoting them, checked again in the plan
     they are given.
 
@@ -105,12 +125,19 @@ def _check_printed_values(answers_path: Path, plan: dict) -> None:
         problem = f"holds a value the template would print unquoted: {error.problem}"
     else:
         return
+    if operation == "update":
+        # `copier update` wants the edit committed, so `git checkout` alone would restore it.
+        fix = (f"restore {answers_path.name} as it was before the hand edit (`git log -p -- {answers_path.name}` "
+               f"shows it; `git checkout COMMIT -- {answers_path.name}` takes the version of a commit before it), "
+               "commit, then run the update again")
+    else:
+        fix = (f"restore the experiment's answers file from git (`git checkout -- {answers_path.name}`); "
+               "without git, delete its `plan:` entry and run `copier recopy --trust --defaults`, "
+               "which reads the plan again from the input files")
     raise InputError(
         answers_path,
         f"the recorded plan (this answers file, or the one given with --data-file) {problem}",
-        "restore the experiment's answers file from git (`git checkout -- .copier-answers.yml`); "
-        "without git, delete its `plan:` entry and run `copier recopy --trust --defaults`, "
-        "which reads the plan again from the input files",
+        fix,
     )
 
 

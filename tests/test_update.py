@@ -139,6 +139,30 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     assert "The input files now give another plan" not in message
 
 
+@pytest.mark.parametrize("where", ["in the experiment", "from elsewhere"])
+def test_a_hand_damaged_plan_on_update_names_the_experiments_answers_file(template, tmp_path, where):
+    """`copier update` renders the recorded plan into temporary copies first: the refusal
+    names the experiment's answers file, the one to fix, and says how to undo a committed edit."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    text = (project / ANSWERS).read_text()
+    assert text.count("gpus: 1\n") == 3
+    (project / ANSWERS).write_text(text.replace("gpus: 1\n", "gpus: '2'\n", 1))
+    commit_all(project, "hand edit of the plan")
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file() and ".git" not in path.parts}
+    if where == "in the experiment":
+        result = run_copier("update", "--trust", "--defaults", cwd=project)
+    else:
+        result = run_copier("update", "--trust", "--defaults", str(project), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert (f"{project / ANSWERS}: the recorded plan (this answers file, or the one given with --data-file) is not "
+            "in the shape this template records (TypeError: run r8: resources.gpus is '2' (str), not a whole number") in result.stderr
+    assert (f"fix: restore {ANSWERS} as it was before the hand edit (`git log -p -- {ANSWERS}` shows it; "
+            f"`git checkout COMMIT -- {ANSWERS}` takes the version of a commit before it), commit, then run the update again") in result.stderr
+    assert "copier._main" not in result.stderr and "Traceback" not in result.stderr
+    assert git(project, "status", "--porcelain") == ""
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file() and ".git" not in path.parts} == before
+
+
 def test_a_renamed_answer_carries_over_through_a_migration(template, tmp_path):
     project = copied(template, experiment(), tmp_path / "exp")
     custom = "source /opt/site/venv/bin/activate"
