@@ -21,6 +21,7 @@ from .changes import log_dir, script_path
 from .errors import InputError
 from .finetune import YAML_LOADER
 from .names import check_name, check_safe
+from .source import refuse_link_loop
 
 RETRY = "then run the same copier command again"
 
@@ -281,6 +282,7 @@ class _Paths:
         path = self.destination / relative
         if not os.path.lexists(path):
             return False
+        refuse_link_loop(path)
         real = path.resolve()
         if not real.is_relative_to(self.real):
             raise InputError(

@@ -19,7 +19,7 @@ from .notes import Warnings
 from .paths import resolve
 from .generated_data import generated_test_file
 from .site import SITE_FILE, Site, find_site_file, read_site
-from .source import read_source
+from .source import read_source, refuse_link_loop
 from .summary import read_summary
 from .summary_yaml import SUMMARY_YAML, read_summary_yaml
 from .task_file import TaskFileError, TaskFunction, read_task_functions
@@ -130,6 +130,7 @@ def _generated_data(experiment_dir: Path, summary: Summary, site: Site) -> dict[
 
 def _task_file(experiment_dir: Path, script: str, warnings: Warnings) -> TaskFile:
     path = resolve(experiment_dir, script)
+    refuse_link_loop(Path(path))
     if not os.path.isfile(path):
         warnings.add(
             f"task file {path} does not exist yet: its @task parameters cannot be checked now; "

@@ -20,7 +20,7 @@ from .epochs import MAX_EPOCHS
 from .errors import InputError
 from .names import check_length
 from .notes import Warnings
-from .source import read_source
+from .source import read_source, refuse_link_loop
 
 # yaml.safe_load's answers from libyaml's parser when PyYAML was built with it: a 64-run
 # sweep reads 64 of these files (and plan.py checks 1,040 model paths with it).
@@ -57,6 +57,7 @@ class FinetuneSetup:
 
 
 def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
+    refuse_link_loop(path)
     if not path.is_file():
         raise InputError(
             path,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import os
 from pathlib import Path
 
 from .errors import InputError
@@ -18,6 +20,7 @@ def read_source(path: Path | str) -> str:
     try:
         data = Path(path).read_bytes()
     except OSError as error:
+        refuse_link_loop(Path(path))
         raise InputError(
             path,
             f"cannot be read: {error.strerror or error}",
@@ -36,3 +39,26 @@ def read_source(path: Path | str) -> str:
             "save the file as UTF-8 (for example `iconv -f cp1252 -t utf-8 FILE > NEW`)",
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def refuse_link_loop(path: Path) -> None:
+    """Refuse a path that passes through a loop of symbolic links (a link to itself, or two
+    to each other), naming the link: Python's pathlib reports one as a RuntimeError, and a
+    test like `is_file()` as a file that is not there."""
+    if not _loops(path):
+        return
+    link = next(p for p in (*reversed(path.parents), path) if _loops(p))
+    raise InputError(
+        link,
+        "is a symbolic link in a loop (it leads back to itself): nothing under it can be reached",
+        "replace it with the directory it stands for (remove the link, then `mkdir` it or link it to the real "
+        "directory), then run the same copier command again",
+    )
+
+
+def _loops(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False

@@ -231,7 +231,34 @@ def _script_is_a_directory(tmp_path: Path) -> tuple[Path, str]:
     )
 
 
-NOT_FITTING = [_long_task, _long_path, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory]
+LOOP = "is a symbolic link in a loop (it leads back to itself): nothing under it can be reached"
+
+
+def _run_dir_link_loop(tmp_path: Path) -> tuple[Path, str]:
+    """A run directory that is a link to itself: its setup file is not "not found", the link is named."""
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    (directory / "r8_lr1e-5" / "setup_finetune.yaml").unlink()
+    (directory / "r8_lr1e-5").rmdir()
+    (directory / "r8_lr1e-5").symlink_to("r8_lr1e-5")
+    return directory, f"{directory}/r8_lr1e-5: {LOOP}"
+
+
+def _eval_dir_link_loop(tmp_path: Path) -> tuple[Path, str]:
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    (directory / "r8_lr1e-5" / "eval").symlink_to("eval")
+    return directory, f"{directory}/r8_lr1e-5/eval: is a symbolic link in a loop (it leads back to itself)"
+
+
+def _logs_links_to_each_other(tmp_path: Path) -> tuple[Path, str]:
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    (directory / "r8_lr1e-5" / "eval").mkdir()
+    (directory / "r8_lr1e-5" / "eval" / "logs").symlink_to("old-logs")
+    (directory / "r8_lr1e-5" / "eval" / "old-logs").symlink_to("logs")
+    return directory, f"{directory}/r8_lr1e-5/eval/logs: {LOOP}"
+
+
+NOT_FITTING = [_long_task, _long_path, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory,
+               _run_dir_link_loop, _eval_dir_link_loop, _logs_links_to_each_other]
 
 
 @pytest.mark.parametrize("setup", NOT_FITTING, ids=lambda setup: setup.__name__.strip("_"))

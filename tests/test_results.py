@@ -645,6 +645,24 @@ def test_without_inspect_it_says_where_to_run_it(render, tmp_path):
     assert not (experiment / "results").exists()
 
 
+@pytest.mark.parametrize("damage", ["a loop of symbolic links", "a file"])
+def test_a_log_directory_that_cannot_be_listed_is_said_and_nothing_written(render, tmp_path, damage):
+    experiment = render(EXAMPLE)
+    logs = experiment / "r8_lr1e-5/eval/logs"
+    shutil.rmtree(logs)
+    if damage == "a file":
+        logs.write_text("notes\n")
+        expected = f"error: {logs}: cannot list this log directory (Not a directory): make it a directory your user can read"
+    else:
+        logs.symlink_to("logs")
+        expected = (f"error: {logs}: cannot list this log directory (Too many levels of symbolic links): "
+                    "replace the loop of symbolic links with the directory itself, then run collect_results.py again")
+    done = collect_results(experiment)
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert not (experiment / "results").exists()
+
+
 # -- the plots, through matplotlib's objects ---------------------------------------------------
 
 
