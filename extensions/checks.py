@@ -47,7 +47,11 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
     if operation == "copy":
         _check_same_plan(destination / str(answers_file), plan)
     files = _written_files(str(answers_file), plan, template_files, scripts_executable)
-    _Paths(destination).check([(relative, named_after) for relative, named_after, _ in files])
+    paths = _Paths(destination)
+    paths.check([(relative, named_after) for relative, named_after, _ in files])
+    for run in plan["runs"]:
+        for cell in run["cells"]:
+            paths.check_logs(cell, f"the task name {cell['task']!r} or the run name {run['name']!r} in the experiment summary")
     if operation == "copy" and not pretend:
         _finish_interrupted_writes(destination, files)
     return ""
@@ -249,9 +253,10 @@ class _Paths:
         self.destination = destination
         self.real = destination.resolve()
         existing = next(p for p in (destination, *destination.parents) if p.exists())
-        # Names need no check: names.MAX_NAME_LENGTH keeps every one the template makes
-        # (test_protocol.py measures the longest) far under any file system's NAME_MAX.
         self.path_max = os.pathconf(existing, "PC_PATH_MAX") - 1  # the limit counts the final NUL
+        # The longest name of a cell is its inspect log's: names.MAX_NAME_LENGTH keeps it
+        # under 255 bytes (test_protocol.py), not under eCryptfs's 143.
+        self.name_max = os.pathconf(existing, "PC_NAME_MAX")
         self.checked_dirs: set[str] = set()
         self.writable_dirs: set[str] = set()
 
@@ -265,6 +270,25 @@ class _Paths:
                     break
             else:
                 self._file_fits(relative)
+
+    def check_logs(self, cell: dict, named_after: str) -> None:
+        """A cell's logs, which inspect writes later: their names are the longest of the cell,
+        and their paths the longest in the experiment. A log inspect cannot create fails the
+        job after the evaluation ran."""
+        log = self.destination / cell["log_dir"] / protocol.log_file_name(cell["name"])
+        name, size = len(os.fsencode(log.name)), len(os.fsencode(log))
+        if name > self.name_max:
+            problem = f"would be named {name} bytes long ({log.name}), over the {self.name_max} bytes " \
+                      "this file system takes in a name"
+            elsewhere = "copy onto a file system that takes longer names"
+        elif size > self.path_max:
+            problem = f"would have paths {size} bytes long ({log.name} in this directory), over the " \
+                      f"{self.path_max} this file system takes"
+            elsewhere = "copy into a directory with a shorter path"
+        else:
+            return
+        raise InputError(log.parent, f"cell {cell['name']}: the logs inspect writes for it {problem}",
+                         f"{elsewhere}, or shorten {named_after}")
 
     def _check_length(self, relative: str, named_after: str) -> None:
         size = len(os.fsencode(self.destination / relative))

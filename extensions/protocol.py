@@ -69,6 +69,18 @@ def log_file_pattern(name: str) -> str:
     return f"{name}_{{id}}"
 
 
+# inspect names a log `{created}_{pattern}.eval` (inspect_ai/_util/log_layout.py): `created`
+# is the start to the second, 25 characters once cleaned (2026-11-28T17-39-53-00-00), and
+# {id} the task's id, a 22-character shortuuid.
+INSPECT_CREATED = "2026-11-28T17-39-53-00-00"
+INSPECT_ID_LENGTH = 22
+
+
+def log_file_name(name: str) -> str:
+    """A log file name as inspect gives the cell's logs, and as long as each of them."""
+    return f"{INSPECT_CREATED}_{log_file_pattern(name).replace('{id}', 'x' * INSPECT_ID_LENGTH)}.eval"
+
+
 def log_cell(file_name: str) -> str | None:
     """The cell a log file is named after (the inverse of log_file_pattern), or None."""
     stem, dot, extension = file_name.rpartition(".")

@@ -123,6 +123,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
         InSource(L.test_a_template_given_as_a_relative_path_is_refused_with_its_absolute_path),
     ("checks", "_check_same_plan", "rendered from another plan"): InSource(L.test_a_copy_that_would_change_the_plan_is_refused_before_anything_changes),
     ("checks", "_check_length", "and this file system allows"): InSource(L._long_path),
+    ("checks", "check_logs", ": the logs inspect writes for it "): InSource(L._log_path_too_long),
     ("checks", "_directory_fits", "outside the experiment (a symbolic link)"): InSource(L._run_dir_links_outside),
     ("checks", "_directory_fits", "is a file where the template puts a directory"): InSource(L._eval_is_a_file),
     ("checks", "_file_fits", "is a directory or a special file"): InSource(L._script_is_a_directory),

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions.checks import is_relative_template
+from extensions.checks import _Paths, is_relative_template
+from extensions.errors import InputError
 from tests.conftest import ROOT, run_copier, scripts
 from tests.experiment import SITE, Experiment, Run, Task
 from tests.repos import ANSWERS, answers, commit_all, copied, copy_files, git, template, working_tree_files
@@ -201,6 +202,21 @@ def _long_path(tmp_path: Path) -> tuple[Path, str]:
     return directory, f"{script}: the path is {len(os.fsencode(script))} bytes long, and this file system allows 4095"
 
 
+def _log_path_too_long(tmp_path: Path) -> tuple[Path, str]:
+    """Every file the template writes fits, 30 bytes under the system's limit; the logs inspect
+    would write later, beside them with longer names, would not: refused now, naming the cell."""
+    script = "/r8_lr1e-5/eval/capitalization_epoch0.slurm"
+    directory = tmp_path
+    while len(os.fsencode(directory)) < 3700:
+        directory = directory / ("d" * 200)
+    directory = directory / ("d" * (4095 - 30 - len(script) - len(os.fsencode(directory)) - 1))
+    Experiment(site=SITE).write(directory)
+    assert len(os.fsencode(f"{directory}{script}")) == 4065
+    return directory, (f"{directory}/r8_lr1e-5/eval/logs: cell capitalization_epoch0: the logs inspect writes for it would "
+                       "have paths 4118 bytes long (2026-11-28T17-39-53-00-00_capitalization_epoch0_xxxxxxxxxxxxxxxxxxxxxx.eval "
+                       "in this directory), over the 4095 this file system takes")
+
+
 def _run_dir_links_outside(tmp_path: Path) -> tuple[Path, str]:
     directory = Experiment(site=SITE).write(tmp_path / "exp")
     outside = tmp_path / "elsewhere"
@@ -257,7 +273,7 @@ def _logs_links_to_each_other(tmp_path: Path) -> tuple[Path, str]:
     return directory, f"{directory}/r8_lr1e-5/eval/logs: {LOOP}"
 
 
-NOT_FITTING = [_long_task, _long_path, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory,
+NOT_FITTING = [_long_task, _long_path, _log_path_too_long, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory,
                _run_dir_link_loop, _eval_dir_link_loop, _logs_links_to_each_other]
 
 
@@ -272,6 +288,22 @@ def test_a_tree_that_would_not_fit_is_refused_before_anything_is_written(templat
     assert "Traceback" not in result.stderr
     assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
     assert nothing_rendered(directory)
+
+
+def test_a_log_name_longer_than_the_file_system_takes_is_refused(tmp_path):
+    """No file system this suite can mount takes fewer than 255 bytes in a name, and inspect's
+    log names stay under 165 (test_protocol.py); eCryptfs takes 143. The check, with that limit."""
+    paths = _Paths(tmp_path)
+    paths.name_max = 143
+    cell = {"name": "t" * 100 + "_epoch0", "log_dir": "r8/eval/logs"}
+    paths.check_logs({**cell, "name": "t" * 82 + "_epoch0"}, "the task name")  # 143 bytes: fits
+    with pytest.raises(InputError) as refused:
+        paths.check_logs(cell, "the task name")
+    assert refused.value.file == f"{tmp_path}/r8/eval/logs"
+    assert refused.value.problem == (f"cell {cell['name']}: the logs inspect writes for it would be named 161 bytes long "
+                                     f"(2026-11-28T17-39-53-00-00_{cell['name']}_{'x' * 22}.eval), "
+                                     "over the 143 bytes this file system takes in a name")
+    assert refused.value.fix == "copy onto a file system that takes longer names, or shorten the task name"
 
 
 def test_a_template_given_as_a_relative_path_is_refused_with_its_absolute_path(template, tmp_path):

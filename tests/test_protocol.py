@@ -79,3 +79,17 @@ def test_the_bash_rule_finds_exactly_the_logs_log_cell_gives_the_cell(tmp_path):
         by_bash = sorted(Path(line).name for line in found.stdout.splitlines() if line)
         by_python = sorted(name for name in names if name.endswith(".eval") and protocol.log_cell(name) == cell)
         assert by_bash == by_python and len(by_python) == 1, cell
+
+
+@pytest.mark.parametrize("cell", ["cap_epoch0", "t" * MAX_NAME_LENGTH + "_epoch9999", "word_count_base"])
+def test_the_log_name_checks_py_measures_is_as_long_as_inspects_own(cell, monkeypatch):
+    """checks.py refuses a cell whose logs inspect could not create: the name it measures is as
+    long as the one inspect's own code gives the cell's log, with a real start time and id."""
+    from inspect_ai._util.dateutil import iso_now
+    from inspect_ai._util.log_layout import eval_log_name
+    from shortuuid import uuid
+
+    monkeypatch.setenv("INSPECT_EVAL_LOG_FILE_PATTERN", protocol.log_file_pattern(cell))
+    by_inspect = eval_log_name(task="capitalization", task_id=uuid(), created=iso_now(), model="hf/local") + ".eval"
+    assert protocol.log_cell(by_inspect) == protocol.log_cell(protocol.log_file_name(cell)) == cell
+    assert len(protocol.log_file_name(cell)) == len(by_inspect)
