@@ -52,9 +52,40 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
     for run in plan["runs"]:
         for cell in run["cells"]:
             paths.check_logs(cell, f"the task name {cell['task']!r} or the run name {run['name']!r} in the experiment summary")
+    if operation == "copy" and not os.path.lexists(destination / str(answers_file)):
+        _refuse_files_not_rendered(destination, files)
     if operation == "copy" and not pretend:
         _finish_interrupted_writes(destination, files)
     return ""
+
+
+# Every script, submit_evals.sh and collect_results.py says so near its top.
+RENDERED_MARK = b"Rendered by copier-inspect-slurm"
+
+
+def _refuse_files_not_rendered(destination: Path, files: list[tuple[str, str, bool]]) -> None:
+    """A first copy (no answers file yet: Copier writes it last) finds only what an
+    interrupted copy of it wrote, or files of the user's. Copier would take a hand-written
+    script for an edited one and stop at it halfway, asking to overwrite it; refused here,
+    before anything is written (or made executable)."""
+    for relative, _, _ in files:
+        if not relative.endswith((".slurm", ".sh", ".py")):
+            continue
+        path = destination / relative
+        if path.is_symlink() or not path.is_file():
+            continue  # a link Copier replaces; a directory _Paths refused
+        try:
+            with path.open("rb") as file:
+                head = file.read(8192)
+        except OSError:
+            continue  # Copier says what it cannot read
+        if head and RENDERED_MARK not in head:
+            raise InputError(
+                path,
+                f"exists and was not rendered by this template (it has no line saying "
+                f"{RENDERED_MARK.decode()!r}), and the template writes {relative} here",
+                f"move it out of the way (e.g. `mv {relative} {relative}.mine`), {RETRY}",
+            )
 
 
 def experiment_dir(destination: Path) -> Path:

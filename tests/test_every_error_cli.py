@@ -128,6 +128,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("checks", "_directory_fits", "is a file where the template puts a directory"): InSource(L._eval_is_a_file),
     ("checks", "_file_fits", "is a directory or a special file"): InSource(L._script_is_a_directory),
     ("checks", "_writable", "is not writable by you"): U("experiment-read-only"),
+    ("checks", "_refuse_files_not_rendered", "exists and was not rendered by this template"): InSource(L._hand_written_script),
     ("source", "refuse_link_loop", "is a symbolic link in a loop"): InSource(L._eval_dir_link_loop),
     ("checks", "_check_printed_values", "is not a whole number"): InTable(test_hostile, "epoch", "TAMPERED"),
     ("checks", "_check_paths", "is not the protocol's {path!r}"): InTable(test_hostile, "done-mark", "TAMPERED"),

@@ -40,8 +40,10 @@ def copy(template: Path, directory: Path, *args: str) -> subprocess.CompletedPro
 
 
 def nothing_rendered(directory: Path) -> bool:
-    written = [directory / ANSWERS, directory / "submit_evals.sh", *scripts(directory)]
-    return not any(path.is_file() for path in written)
+    """No answers file, and no script the template renders (a user's own may be there)."""
+    written = [directory / "submit_evals.sh", *scripts(directory)]
+    return not (directory / ANSWERS).exists() and not any(
+        path.is_file() and b"Rendered by copier-inspect-slurm" in path.read_bytes() for path in written)
 
 
 def plain(text: str) -> str:
@@ -273,7 +275,19 @@ def _logs_links_to_each_other(tmp_path: Path) -> tuple[Path, str]:
     return directory, f"{directory}/r8_lr1e-5/eval/logs: {LOOP}"
 
 
-NOT_FITTING = [_long_task, _long_path, _log_path_too_long, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory,
+def _hand_written_script(tmp_path: Path) -> tuple[Path, str]:
+    """A script of the user's where the template puts one, on a first copy: Copier would take
+    it for an edited one and stop there halfway; refused before anything is written."""
+    directory = Experiment(site=SITE).write(tmp_path / "exp")
+    script = directory / "r8_lr1e-5" / "eval" / "capitalization_epoch0.slurm"
+    script.parent.mkdir()
+    script.write_text("#!/bin/bash\n#SBATCH --job-name=mine\ninspect eval cap_task.py\n")
+    script.chmod(0o644)
+    return directory, (f"{script}: exists and was not rendered by this template (it has no line saying "
+                       "'Rendered by copier-inspect-slurm'), and the template writes r8_lr1e-5/eval/capitalization_epoch0.slurm here")
+
+
+NOT_FITTING = [_hand_written_script, _long_task, _long_path, _log_path_too_long, _run_dir_links_outside, _eval_is_a_file, _logs_is_a_file, _script_is_a_directory,
                _run_dir_link_loop, _eval_dir_link_loop, _logs_links_to_each_other]
 
 
@@ -288,6 +302,7 @@ def test_a_tree_that_would_not_fit_is_refused_before_anything_is_written(templat
     assert "Traceback" not in result.stderr
     assert sorted(p.relative_to(directory) for p in directory.rglob("*")) == before
     assert nothing_rendered(directory)
+    assert not any(os.access(path, os.X_OK) for path in directory.rglob("*.slurm") if path.is_file())
 
 
 def test_a_log_name_longer_than_the_file_system_takes_is_refused(tmp_path):
