@@ -30,6 +30,7 @@ from .render import (
 )
 from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
+from .sources import sources_text
 from .versions import say_no_tags_once, template_version  # noqa: F401 (context.py calls say_no_tags_once)
 
 
@@ -92,6 +93,7 @@ GLOBALS = {
     "task_check_source": task_check_source,
     "plan_format": PLAN_FORMAT,
     "template_version": template_version,
+    "sources_text": sources_text,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,

@@ -196,3 +196,32 @@ def test_a_relative_task_file_not_there_yet_is_a_warning_at_render_time(tmp_path
     assert "Traceback" not in result.stderr
     script = (destination / "r8_lr1e-5/eval/capitalization_epoch0.slurm").read_text()
     assert 'TASK_FILE="$EXPERIMENT_DIR"/tasks/later.py\n' in script
+
+
+def test_the_input_files_are_named_after_the_copy_a_parent_directorys_site_file_by_its_path(tmp_path):
+    """claude.local.md in a parent directory sets the account, modules and conda environment of
+    every script: under --defaults no question shows the plan, so the after-copy message names it."""
+    lab = tmp_path / "lab"
+    destination = lab / "experiment"
+    shutil.copytree(EXAMPLE, destination)
+    (destination / "claude.local.md").rename(lab / "claude.local.md")
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    assert (f"Input files: experiment_summary.md, setup_finetune.yaml of 2 runs, {lab}/claude.local.md, from a parent "
+            "directory: its settings apply to this experiment\n") in result.stderr
+    assert "#SBATCH --account=msalganik" in (destination / "r8_lr1e-5/eval/capitalization_epoch0.slurm").read_text()
+
+    (lab / "claude.local.md").unlink()
+    shutil.rmtree(destination)
+    shutil.copytree(EXAMPLE, destination)
+    (destination / "claude.local.md").unlink()
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    assert ("Input files: experiment_summary.md, setup_finetune.yaml of 2 runs, no claude.local.md "
+            "(none here or in a parent directory)\n") in result.stderr
+    # A tree reproduced from its answers file alone has no input files to name.
+    elsewhere = tmp_path / "reproduced"
+    result = run_copier("copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--data-file",
+                        str(destination / ".copier-answers.yml"), str(ROOT), str(elsewhere))
+    assert result.returncode == 0, result.stderr
+    assert "Input files: none in this directory; the plan is the one recorded in the answers file.\n" in result.stderr

@@ -111,6 +111,7 @@ def test_eight_cells_a_short_table_then_the_scripts(template, tmp_path):
         'prompt in every script:        "Capitalize the given word: {input}\\n"',
         'system prompt in every script: ""',
         "8 scripts in 3 runs; decoding: greedy (do_sample=false)",
+        "Input files: experiment_summary.md, setup_finetune.yaml of 2 runs, claude.local.md",
         "",
         "To change it, answer no, edit the experiment summary, setup_finetune.yaml or",
         "claude.local.md, and run the same command again. Write the scripts?",
@@ -129,7 +130,7 @@ def test_a_sweep_of_1040_cells_fits_on_one_screen(template, tmp_path):
     env_screen, plan_screen, status, rest = converse(template, directory, "", "\r")
     assert status == 0, rest
     assert len(env_screen) == 5
-    assert len(plan_screen) == 45  # the table has 38 lines (tests/test_report.py); measured, see the README
+    assert len(plan_screen) == 46  # the table has 38 lines (tests/test_report.py); measured, see the README
     assert plan_screen[2] == "64 fine-tuned runs of Llama-3.2-1B-Instruct: r4_lr1e-5, r4_lr2e-5, r4_lr5e-5, … r512_lr2e-3"
     assert "1040 scripts in 68 runs; decoding: greedy (do_sample=false)" in plan_screen
     assert not any('"runs"' in line or '"cells"' in line for line in env_screen + plan_screen)
