@@ -22,6 +22,7 @@ import yaml
 
 from . import protocol
 from .errors import InputError
+from .experiment import summary_path
 from .finetune import YAML_LOADER
 from .plan import build_plan
 from .render import comment
@@ -29,29 +30,59 @@ from .render import comment
 MAX_LINES = 12  # runs listed under "added" or "removed" before the rest are counted
 
 
+REREAD = "copier update --trust --defaults -d reread_inputs=true"
+
+
 def plan_changes(dst_path, answers_file, plan: dict, env_setup: str, reread_inputs: bool) -> str:
     """The lines of the after-update message about the plan."""
-    lines = [_recorded_changes(Path(dst_path), str(answers_file), plan)]
+    lines = [_recorded_changes(Path(dst_path), str(answers_file), plan), missing_scripts(Path(dst_path), plan)]
     if not reread_inputs:
-        lines.append(_inputs_differ(Path(dst_path), plan, env_setup))
+        lines.append(inputs_differ(Path(dst_path), plan, env_setup, "update"))
     return "\n".join(line for line in lines if line)
 
 
-def _inputs_differ(project: Path, plan: dict, env_setup: str) -> str:
-    """A word when the input files now give another plan than the recorded one, which an
-    update without `-d reread_inputs=true` keeps on purpose."""
+def inputs_differ(project: Path, plan: dict, env_setup: str, operation: str) -> str:
+    """A word when the input files now give another plan than the recorded one, or none:
+    an update without `-d reread_inputs=true`, a copy into a rendered experiment and a
+    recopy all render the recorded plan on purpose, and would otherwise pass over an edit
+    of the summary (a matrix cell, a run dropped) in silence."""
+    project = Path(project).resolve()
+    take_in = f"commit, then run `{REREAD}`" if operation == "copy" else f"run `{REREAD}`"
+    operation = "copy or recopy" if operation == "copy" else operation  # Copier says copy for both
     try:
-        fresh = build_plan(project.resolve(), env_setup).to_answer()
+        summary_path(project)
     except InputError:
-        return ""  # no input files (a reproduced tree), or broken ones: the recorded plan stands
+        return ""  # no input files: a tree reproduced from its answers file
+    try:
+        fresh = build_plan(project, env_setup).to_answer()
+    except InputError as error:
+        return (f"The input files give no plan now ({error.file}: {error.problem}); this {operation} rendered "
+                f"the recorded one. If they are to change the plan, fix them, {take_in}; if not, restore them from git.")
     if fresh == plan:
         return ""
     old, new = _cells(plan), _cells(fresh)
     return (
         f"The input files now give another plan ({len(new.keys() - old.keys())} scripts more, "
         f"{len(old.keys() - new.keys())} fewer, the others may differ) than the recorded one, "
-        "which this update kept: to take it in, run `copier update --trust --defaults -d reread_inputs=true`."
+        f"which this {operation} kept: to take it in, {take_in}."
     )
+
+
+def missing_scripts(project: Path, plan: dict) -> str:
+    """The recorded plan's scripts that are not in the experiment: deleted by hand (`git rm -r`
+    of a run), which `copier update` does not bring back, since git says they were deleted on
+    purpose. submit_evals.sh cannot submit them; the plan still lists them."""
+    missing = [cell for cell in _cells(plan).values() if not (project / script_path(*cell)).is_file()]
+    if not missing:
+        return ""
+    return "\n".join([
+        f"Missing: {len(missing)} scripts of the recorded plan are not in the experiment (deleted by hand; "
+        "an update does not bring back what git says was deleted):",
+        *_by_run("missing", missing),
+        "To drop their cells, take them out of the experiment summary (the run's row, or its matrix cells), "
+        f"commit, and run `{REREAD}`. To keep them, restore them from git (`git checkout COMMIT -- PATH`, "
+        "with a commit from before the deletion), or render them again with `copier recopy --trust --defaults`.",
+    ])
 
 
 def _recorded_changes(project: Path, answers_file: str, plan: dict) -> str:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import checks
-from .changes import plan_changes
+from .changes import inputs_differ, plan_changes
 from .experiment import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_MD
 from .plan import PLAN_FORMAT, build_plan, default_env_setup
 from .summary_yaml import SUMMARY_YAML
@@ -94,6 +94,7 @@ GLOBALS = {
     "plan_format": PLAN_FORMAT,
     "template_version": template_version,
     "sources_text": sources_text,
+    "inputs_differ": inputs_differ,
 }
 FILTERS = {
     "answers_yaml": answers_yaml,

@@ -106,6 +106,31 @@ def test_recopy_re_renders_and_stops_at_a_hand_edited_script(template, tmp_path)
     assert "notify-me" not in edited.read_text()
 
 
+def test_recopy_after_a_matrix_edit_renders_the_recorded_plan_and_says_how_to_take_the_edit_in(template, tmp_path):
+    """A recopy renders the recorded plan on purpose; an edit of the summary since (a matrix
+    cell) is not passed over in silence: the message says the inputs give another plan, and
+    the command that takes it in."""
+    def matrix_experiment(r8_capitalization: str) -> Experiment:
+        return Experiment(runs=[Run("r8", epochs=2), Run("r16", epochs=2)], tasks=[Task("capitalization"), Task("reverse")],
+                          plan_text="Evaluate every epoch.", site=SITE,
+                          matrix=[["r8", r8_capitalization, "✓ all", ""], ["r16", "✓ all", "✓ all", ""]])
+
+    project = copied(template, matrix_experiment("✓ all"), tmp_path / "exp")
+    matrix_experiment("✓ epoch 1").write(project)
+    commit_all(project, "r8: capitalization at epoch 1 only")
+    result = run_copier("recopy", "--trust", "--defaults", str(project))
+    assert result.returncode == 0, result.stderr
+    assert git(project, "status", "--porcelain") == ""  # the recorded plan, rendered again
+    assert ("The input files now give another plan (0 scripts more, 1 fewer, the others may differ) than the recorded "
+            "one, which this copy or recopy kept: to take it in, commit, then run "
+            "`copier update --trust --defaults -d reread_inputs=true`.") in plain(result.stderr)
+    # Done as said, the edit is in.
+    result = run_copier("update", "--trust", "--defaults", "-d", "reread_inputs=true", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert not (project / "r8" / "eval" / "capitalization_epoch0.slurm").exists()
+    assert "Scripts: 0 added, 1 removed." in result.stderr and "another plan" not in result.stderr
+
+
 def test_recopy_takes_the_newest_template_version_with_the_recorded_plan(template, tmp_path):
     project = copied(template, experiment(), tmp_path / "exp")
     before = answers(project)

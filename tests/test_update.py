@@ -139,6 +139,42 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     assert "The input files now give another plan" not in message
 
 
+def test_an_update_after_git_rm_of_a_run_says_what_is_missing_and_what_to_do(template, tmp_path):
+    """Copier does not bring back files git says were deleted: the update keeps the recorded
+    plan, whose run r16 has no scripts now, and says so, with both ways out."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    git(project, "rm", "-rq", "r16")
+    commit_all(project, "r16 removed")
+    message = update(project)
+    assert not (project / "r16").exists()
+    assert ("Missing: 4 scripts of the recorded plan are not in the experiment (deleted by hand; an update does "
+            "not bring back what git says was deleted):\n"
+            "  missing in r16/eval: capitalization_epoch0, capitalization_epoch1, reverse_epoch0, reverse_epoch1\n"
+            "To drop their cells, take them out of the experiment summary (the run's row, or its matrix cells), commit, "
+            "and run `copier update --trust --defaults -d reread_inputs=true`. To keep them, restore them from git") in message
+    assert "or render them again with `copier recopy --trust --defaults`." in message
+    assert (f"The input files give no plan now ({project}/r16/setup_finetune.yaml: setup_finetune.yaml not found for "
+            "this fine-tuned run); this update rendered the recorded one.") in message
+    assert "Traceback" not in message
+    # The first way out: r16 out of the summary, and the plan read again.
+    changed = experiment()
+    del changed.runs[1]
+    changed.write(project)
+    commit_all(project, "r16 out of the summary")
+    message = update(project, "-d", "reread_inputs=true")
+    assert "Scripts: 0 added, 4 removed." in message and "Missing" not in message
+    assert [run["dir"] for run in answers(project)["plan"]["runs"]] == ["r8", "Llama-3.2-1B-Instruct_base"]
+    # The other: the recorded plan's scripts rendered again.
+    project = copied(template, experiment(), tmp_path / "exp2")
+    git(project, "rm", "-rq", "r16")
+    commit_all(project, "r16 removed")
+    assert run_copier("recopy", "--trust", "--defaults", "--quiet", str(project)).returncode == 0
+    assert sorted(p.name for p in (project / "r16" / "eval").glob("*.slurm")) == [
+        "capitalization_epoch0.slurm", "capitalization_epoch1.slurm", "reverse_epoch0.slurm", "reverse_epoch1.slurm"]
+    commit_all(project, "r16's scripts back")
+    assert "Missing" not in update(project)
+
+
 @pytest.mark.parametrize("where", ["in the experiment", "from elsewhere"])
 def test_a_hand_damaged_plan_on_update_names_the_experiments_answers_file(template, tmp_path, where):
     """`copier update` renders the recorded plan into temporary copies first: the refusal
