@@ -277,7 +277,11 @@ class _Reader:
         time = compute.get("time")
         if time is not None:
             if not isinstance(time, str) or not _DURATION.fullmatch(time.strip()):
-                raise self._error(f"evaluation.compute.time is {time!r}", "write it as 'HH:MM:SS' in quotes, e.g. time: '0:30:00'")
+                # An unquoted 12:30 is YAML 1.1's base-60 number 750, 1:00:00 is 3600.
+                read_as = "" if isinstance(time, str) else \
+                    f" ({type(time).__name__}): YAML read what was written as a {type(time).__name__}, not as text"
+                raise self._error(f"evaluation.compute.time is {time!r}{read_as}",
+                                  "write it as 'HH:MM:SS' in quotes, e.g. time: '0:30:00'")
             values["time"] = time.strip()
         mem = compute.get("mem")
         if mem is not None:

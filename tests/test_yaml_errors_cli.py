@@ -188,6 +188,11 @@ CASES = {
         lambda d: summary(d, 'time: "0:30:00"', 'time: "30 minutes"'),
         ["experiment_summary.yaml: evaluation.compute.time is '30 minutes'", "fix: write it as 'HH:MM:SS' in quotes"],
     ),
+    "compute-time-sexagesimal": (  # unquoted, YAML 1.1 reads 12:30 as 12 * 60 + 30
+        lambda d: summary(d, 'time: "0:30:00"', "time: 12:30"),
+        ["experiment_summary.yaml: evaluation.compute.time is 750 (int): YAML read what was written as a int, not as text",
+         "fix: write it as 'HH:MM:SS' in quotes"],
+    ),
     "compute-mem-lots": (
         lambda d: summary(d, 'time: "0:30:00"', 'time: "0:30:00"\n    mem: "lots"'),
         ["experiment_summary.yaml: evaluation.compute.mem is 'lots'", "fix: write it as sbatch takes it, e.g. mem: '80G'"],
