@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+import yaml
 
 from extensions.errors import InputError
 from extensions.finetune_job import read_finetune_job_name
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_copier
 
 
 def script(tmp_path, text: str):
@@ -62,3 +65,18 @@ def test_no_file_is_none(tmp_path):
 def test_an_unclosed_quote_names_the_line(tmp_path):
     with pytest.raises(InputError, match=r"finetune.slurm: line 2: .*No closing quotation"):
         read_finetune_job_name(script(tmp_path, '#!/bin/bash\n#SBATCH --job-name="open\n'))
+
+
+def test_the_copy_records_the_last_job_name_with_its_quotes_honoured(tmp_path):
+    """Through the copier command line: the job name submit_evals.sh waits for is the one
+    sbatch gives the fine-tuning job, the last --job-name, unquoted as a shell would."""
+    destination = tmp_path / "experiment"
+    shutil.copytree(ROOT / "examples/cap_1B_lora", destination)
+    (destination / "r8_lr1e-5" / "finetune.slurm").write_text(
+        "#!/bin/bash\n#SBATCH --job-name=first\n#SBATCH -J 'r8 rank'\"-8\"  # the second wins\n#SBATCH --time=1:00:00\n"
+        "srun tune run lora_finetune_single_device --config finetune.yaml\n#SBATCH --job-name=ignored\n")
+    result = run_copier("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(ROOT), str(destination))
+    assert result.returncode == 0, result.stderr
+    plan = yaml.safe_load((destination / ".copier-answers.yml").read_text())["plan"]
+    assert {run["name"]: run["finetune_job"] for run in plan["runs"]}["r8_lr1e-5"] == "r8 rank-8"
+    assert "run r8_lr1e-5 r8_lr1e-5 'r8 rank-8'" in (destination / "submit_evals.sh").read_text()
