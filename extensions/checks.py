@@ -52,8 +52,9 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
     for run in plan["runs"]:
         for cell in run["cells"]:
             paths.check_logs(cell, f"the task name {cell['task']!r} or the run name {run['name']!r} in the experiment summary")
-    if operation == "copy" and not os.path.lexists(destination / str(answers_file)):
-        _refuse_files_not_rendered(destination, files)
+    answers_path = destination / str(answers_file)
+    if operation == "update" or not os.path.lexists(answers_path):
+        _refuse_files_not_rendered(destination, files, _recorded_scripts(answers_path), operation)
     if operation == "copy" and not pretend:
         _finish_interrupted_writes(destination, files)
     return ""
@@ -63,14 +64,19 @@ def check_destination(operation: str, dst_path, answers_file, plan: dict, templa
 RENDERED_MARK = b"Rendered by copier-inspect-slurm"
 
 
-def _refuse_files_not_rendered(destination: Path, files: list[tuple[str, str, bool]]) -> None:
+def _refuse_files_not_rendered(destination: Path, files: list[tuple[str, str, bool]], rendered: set[str] | None,
+                               operation: str) -> None:
     """A first copy (no answers file yet: Copier writes it last) finds only what an
-    interrupted copy of it wrote, or files of the user's. Copier would take a hand-written
-    script for an edited one and stop at it halfway, asking to overwrite it; refused here,
+    interrupted copy of it wrote, or files of the user's; an update, the scripts of the
+    recorded plan (`rendered`) and, where it adds a cell, nothing or a file of the user's.
+    Copier would take a hand-written script for an edited one: a copy stops at it halfway,
+    asking to overwrite it, an update merges the two with conflict markers. Refused here,
     before anything is written (or made executable)."""
     for relative, _, _ in files:
         if not relative.endswith((".slurm", ".sh", ".py")):
             continue
+        if rendered is not None and (relative in rendered or not relative.endswith(".slurm")):
+            continue  # the template's since the last copy: edits of it are Copier's to merge
         path = destination / relative
         if path.is_symlink() or not path.is_file():
             continue  # a link Copier replaces; a directory _Paths refused
@@ -84,7 +90,9 @@ def _refuse_files_not_rendered(destination: Path, files: list[tuple[str, str, bo
                 path,
                 f"exists and was not rendered by this template (it has no line saying "
                 f"{RENDERED_MARK.decode()!r}), and the template writes {relative} here",
-                f"move it out of the way (e.g. `mv {relative} {relative}.mine`), {RETRY}",
+                # `copier update` wants a clean work tree: the move is committed first.
+                f"move it out of the way (e.g. `git mv {relative} {relative}.mine` and commit), {RETRY}"
+                if operation == "update" else f"move it out of the way (e.g. `mv {relative} {relative}.mine`), {RETRY}",
             )
 
 
@@ -244,6 +252,15 @@ def _finish_interrupted_writes(destination: Path, files: list[tuple[str, str, bo
                 path.chmod(status.st_mode | 0o111)
         except OSError:
             continue  # not the user's to change here: Copier asks about it, as it would have
+
+
+def _recorded_scripts(answers_path: Path) -> set[str] | None:
+    """The scripts of the plan the answers file records, or None without one."""
+    try:
+        recorded = yaml.load(answers_path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+        return {script_path(run, cell) for run in recorded["plan"]["runs"] for cell in run["cells"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None  # no recorded plan here (or none readable: _check_printed_values says so)
 
 
 def _check_same_plan(answers_path: Path, plan: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -173,6 +174,33 @@ def test_an_update_after_git_rm_of_a_run_says_what_is_missing_and_what_to_do(tem
         "capitalization_epoch0.slurm", "capitalization_epoch1.slurm", "reverse_epoch0.slurm", "reverse_epoch1.slurm"]
     commit_all(project, "r16's scripts back")
     assert "Missing" not in update(project)
+
+
+def test_an_update_refuses_a_hand_written_script_where_it_adds_one(template, tmp_path):
+    """Copier would merge the user's file and the new script with conflict markers; refused
+    before anything is written, and done as the fix says, the update goes through."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    mine = project / "r8" / "eval" / "reverse_epoch2.slurm"
+    mine.write_text("#!/bin/bash\n#SBATCH --job-name=mine\necho mine\n")
+    changed = experiment()
+    changed.runs[0].epochs = 3
+    changed.write(project)
+    commit_all(project, "my own script; r8 trains 3 epochs")
+    result = run_copier("update", "--trust", "--defaults", "-d", "reread_inputs=true", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert (f"{mine}: exists and was not rendered by this template (it has no line saying 'Rendered by "
+            "copier-inspect-slurm'), and the template writes r8/eval/reverse_epoch2.slurm here") in result.stderr
+    assert ("fix: move it out of the way (e.g. `git mv r8/eval/reverse_epoch2.slurm r8/eval/reverse_epoch2.slurm.mine` "
+            "and commit), then run the same copier command again") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert git(project, "status", "--porcelain") == ""
+    assert not (project / "r8" / "eval" / "capitalization_epoch2.slurm").exists()
+
+    git(project, "mv", "r8/eval/reverse_epoch2.slurm", "r8/eval/reverse_epoch2.slurm.mine")
+    commit_all(project, "mine moved")
+    message = update(project, "-d", "reread_inputs=true")
+    assert "Scripts: 2 added, 0 removed." in message
+    assert "Rendered by copier-inspect-slurm" in mine.read_text() and os.access(mine, os.X_OK)
 
 
 @pytest.mark.parametrize("where", ["in the experiment", "from elsewhere"])
