@@ -7,7 +7,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from . import checks
+from . import checks, protocol
 from .changes import inputs_differ, plan_changes
 from .experiment import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_MD
 from .plan import PLAN_FORMAT, build_plan, default_env_setup
@@ -27,6 +27,7 @@ from .render import (
     task_check_source,
     task_config,
     with_conda_env,
+    with_job_id,
 )
 from .report import plan_overview, warnings_text
 from .site import find_site_file, read_site
@@ -92,6 +93,8 @@ GLOBALS = {
     "protocol_shell": protocol_shell,
     "task_check_source": task_check_source,
     "plan_format": PLAN_FORMAT,
+    "gpu_query": protocol.GPU_QUERY,
+    "gpu_interval": protocol.GPU_INTERVAL,
     "template_version": template_version,
     "sources_text": sources_text,
     "inputs_differ": inputs_differ,
@@ -110,4 +113,5 @@ FILTERS = {
     "python_json": python_json,
     "double_quoted": double_quoted,
     "metadata_options": metadata_options,
+    "with_job_id": with_job_id,
 }

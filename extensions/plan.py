@@ -56,6 +56,8 @@ class Cell:
     done_mark: str
     failed_mark: str
     job_record: str
+    job_times: str  # these two: protocol's, with its JOB_ID where the job writes its id
+    gpu_samples: str
     metadata: dict  # what `inspect eval --metadata` writes into the log's header
 
 
@@ -78,7 +80,7 @@ class Run:
 # The shape of the recorded plan. Bump it when a template needs a key an older plan lacks:
 # copier.yml's plan validator then drops a recorded plan of another format, and the plan
 # is read again from the input files (0.1 recorded plans had no format: they are read again).
-PLAN_FORMAT = 3
+PLAN_FORMAT = 4
 
 
 @dataclass(kw_only=True)
@@ -519,6 +521,8 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         done_mark=protocol.done_mark(run.dir, name),
         failed_mark=protocol.failed_mark(run.dir, name),
         job_record=protocol.job_record(run.dir, name),
+        job_times=protocol.job_times(run.dir, name),
+        gpu_samples=protocol.gpu_samples(run.dir, name),
         metadata={
             "experiment": inputs.experiment_label,
             "run": run.name,

@@ -7,6 +7,8 @@ mark exists only after the script read that log's status as `success`.
 
 from __future__ import annotations
 
+import re
+
 BASE_EPOCH = "base"  # what a base-model cell says where a fine-tuned one names its epoch
 
 
@@ -61,6 +63,39 @@ def failed_mark(run_dir: str, name: str) -> str:
 def job_record(run_dir: str, name: str) -> str:
     """The id of the cell's newest job, written by submit_evals.sh, so --status asks sacct."""
     return f"{log_dir(run_dir)}/.{name}.job"
+
+
+# What a cost file's name holds where its job fills in its id: a cell's jobs each write their
+# own, so a rerun never overwrites what an earlier attempt measured.
+JOB_ID = "{job}"
+
+
+def job_times(run_dir: str, name: str) -> str:
+    """When one job of the cell started and ended (epoch seconds and ISO), a CSV the cell
+    script writes beside its logs: collect_results.py's compute.csv reads it."""
+    return f"{log_dir(run_dir)}/{name}.job{JOB_ID}.time.csv"
+
+
+def gpu_samples(run_dir: str, name: str) -> str:
+    """nvidia-smi's samples during one job of the cell (GPU_QUERY, every GPU_INTERVAL s)."""
+    return f"{log_dir(run_dir)}/{name}.job{JOB_ID}.gpu.csv"
+
+
+# What the cell scripts ask nvidia-smi, and how often (seconds): collect_results.py reads
+# the columns by these names from the header nvidia-smi writes.
+GPU_QUERY = "timestamp,index,utilization.gpu,memory.used,memory.total"
+GPU_INTERVAL = 5
+
+
+def job_of(pattern: str, file_name: str) -> str | None:
+    """The job id in `file_name` when it is named by `pattern`'s file name (job_times,
+    gpu_samples), else None. A job id is letters, digits and `-` (a Slurm job id, or
+    `local-PID` for a script run with bash): never a dot, so cells never share a file."""
+    prefix, _, suffix = pattern.rpartition("/")[2].partition("{job}")
+    if not (file_name.startswith(prefix) and file_name.endswith(suffix)):
+        return None
+    job = file_name[len(prefix):len(file_name) - len(suffix)]
+    return job if re.fullmatch(r"[0-9A-Za-z-]+", job) else None
 
 
 def log_file_pattern(name: str) -> str:

@@ -23,6 +23,13 @@ def shell_quote(value: object) -> str:
     return shlex.quote(str(value))
 
 
+def with_job_id(path: str) -> str:
+    """A per-job path of the plan (protocol.job_times, gpu_samples) as one bash word in which
+    the job's $JOB_ID stands where the protocol's JOB_ID is."""
+    before, _, after = path.rpartition(protocol.JOB_ID)
+    return f'{shell_quote(before)}"$JOB_ID"{shell_quote(after) if after else ""}'
+
+
 def comment(value: object) -> str:
     """`value` as text that cannot leave the line it is written on: for a `#` comment in a
     rendered script, and for what Copier prints to a terminal.

@@ -128,7 +128,7 @@ def test_a_directory_name_holding_commands_puts_none_into_the_rendered_files(tmp
 # on purpose, with the conda environment quoted.
 QUOTING_FILTERS = {
     "shell_quote", "comment", "task_config", "sbatch_header", "with_conda_env", "answers_yaml", "python_json",
-    "metadata_options", "double_quoted", "eval_yaml",
+    "metadata_options", "double_quoted", "eval_yaml", "with_job_id",
 }
 # Calls that print this template's own code, not a value: protocol_source gives the source
 # of a protocol.py function to a rendered script that runs without the package, and
@@ -202,6 +202,10 @@ TAMPERED = {
               ["epoch '0; touch PWNED' is not a whole number"]),
     "done-mark": (lambda plan: plan["runs"][0]["cells"][0].update(done_mark="../../x"),
                   ["done_mark '../../x' is not the protocol's 'r8_lr1e-5/eval/logs/.capitalization_epoch0.complete'"]),
+    # The job writes its times there: an edited path would write outside the experiment.
+    "job-times": (lambda plan: plan["runs"][0]["cells"][0].update(job_times="../../x{job}"),
+                  ["job_times '../../x{job}' is not the protocol's "
+                   "'r8_lr1e-5/eval/logs/capitalization_epoch0.job{job}.time.csv'"]),
     "shape": (lambda plan: plan["runs"][0].pop("sbatch"), ["is not in the shape this template records (KeyError: 'sbatch')"]),
     # A count the templates compare (`gpus > 1`): Jinja would stop with a TypeError, and true would pass for 1.
     "gpus-a-string": (lambda plan: plan["runs"][0]["resources"].update(gpus="2"),

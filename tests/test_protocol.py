@@ -20,6 +20,8 @@ def test_paths_of_a_fine_tuned_and_a_base_cell():
     assert protocol.done_mark("r8", "cap_epoch2") == "r8/eval/logs/.cap_epoch2.complete"
     assert protocol.failed_mark("r8", "cap_epoch2") == "r8/eval/logs/.cap_epoch2.failed"
     assert protocol.job_record("r8", "cap_epoch2") == "r8/eval/logs/.cap_epoch2.job"
+    assert protocol.job_times("r8", "cap_epoch2") == "r8/eval/logs/cap_epoch2.job{job}.time.csv"
+    assert protocol.gpu_samples("r8", "cap_epoch2") == "r8/eval/logs/cap_epoch2.job{job}.gpu.csv"
 
 
 def test_job_names_tell_the_epochs_of_a_run_apart():
@@ -55,8 +57,12 @@ def test_the_longest_names_fit_every_file_system():
     name = protocol.cell_name("t" * MAX_NAME_LENGTH, MAX_EPOCHS - 1)
     written = [protocol.script_path(run_dir, name), protocol.done_mark(run_dir, name),
                protocol.failed_mark(run_dir, name), protocol.job_record(run_dir, name)]
+    # A job's own files, with a job id of 10 digits (a 32-bit number has at most 10).
+    job = "9" * 10
+    written += [protocol.job_times(run_dir, name).replace(protocol.JOB_ID, job),
+                protocol.gpu_samples(run_dir, name).replace(protocol.JOB_ID, job)]
     longest = max(len(part) for path in written for part in path.split("/"))
-    assert longest == len(".") + len(name) + len(".complete") == 120
+    assert longest == len(name) + len(".job") + len(job) + len(".time.csv") == 133
     assert longest <= 143
     # inspect names a log `{timestamp}_{pattern}.eval`, filling {id} with a 22-character uuid.
     log = "2026-11-28T17-39-53+00-00_" + protocol.log_file_pattern(name).replace("{id}", "x" * 22) + ".eval"

@@ -630,7 +630,7 @@ def test_without_matplotlib_or_pyarrow_the_tables_are_written_and_the_rest_skipp
                            preamble="import sys; sys.modules['matplotlib'] = sys.modules['pyarrow'] = None")
 
     assert done.returncode == 1, done.stderr
-    assert sorted(path.name for path in out.iterdir()) == ["results.csv", "results.md", "samples.csv"]
+    assert sorted(path.name for path in out.iterdir()) == ["compute.csv", "compute.md", "results.csv", "results.md", "samples.csv"]
     assert "plots skipped: matplotlib is not installed" in done.stderr
     assert "samples.parquet skipped: pyarrow is not installed" in done.stderr
     assert len(read_csv(out / "results.csv")) == 8

@@ -1,0 +1,266 @@
+"""What each evaluation cost: the cell script's start/end record and nvidia-smi samples, and
+collect_results.py's compute.csv, compute.md and elapsed plot made from them (issue 19, item 3);
+each job's own Hugging Face datasets cache (item 4).
+
+The scripts run under real bash with a stand-in nvidia-smi on PATH that answers the script's
+query as the real one does with `--format=csv` (a header with units in brackets, then one line
+per GPU: `2026/12/04 05:10:00.123, 0, 87 %, 15360 MiB, 81920 MiB`). collect_results.py then
+reads the files those runs wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec, write_eval_log
+
+from extensions import protocol
+from tests.conftest import run_script, scripts
+from tests.experiment import SITE, Experiment, Run
+
+# What the real nvidia-smi prints for GPU_QUERY with --format=csv (units in the header and the
+# values; [N/A] where a MIG slice has no utilisation), once as a header, then per sample one
+# line per GPU.
+HEADER = "timestamp, index, utilization.gpu [%], memory.used [MiB], memory.total [MiB]"
+SAMPLES = [
+    "2026/12/04 05:10:00.123, 0, 40 %, 10240 MiB, 81920 MiB",
+    "2026/12/04 05:10:00.125, 1, [N/A], 2048 MiB, 81920 MiB",
+    "2026/12/04 05:10:05.130, 0, 90 %, 15360 MiB, 81920 MiB",
+    "2026/12/04 05:10:05.131, 1, 50 %, 4096 MiB, 81920 MiB",
+]
+
+# Refuses any query but the one the real nvidia-smi was checked to answer in this format;
+# prints the samples, says it is running, then waits to be killed, as `-l` does.
+NVIDIA_SMI = f"""#!/bin/bash
+[ "$1" = --query-gpu={protocol.GPU_QUERY} ] && [ "$2" = --format=csv ] && [ "$3" = -l ] && [ "$4" = {protocol.GPU_INTERVAL} ] && [ $# = 4 ] || {{
+  echo "stand-in nvidia-smi: unexpected arguments: $*" >&2; exit 2; }}
+echo '{HEADER}'
+cat "$GPU_LINES"
+echo $$ > "$RECORD_DIR/nvidia-smi.pid"
+exec sleep 600
+"""
+
+# In front of the inspect recorder: waits (for an event, bounded) until the sampler has
+# written its samples, records the datasets cache it was given, and with BLOCK_INSPECT stays
+# running until it is signalled, as a long eval does.
+INSPECT = """#!/bin/bash
+if [ -n "${GPU_LINES:-}" ]; then
+  for _ in $(seq 600); do [ -s "$RECORD_DIR/nvidia-smi.pid" ] && break; sleep 0.05; done
+fi
+{ echo "$HF_DATASETS_CACHE"; [ -d "$HF_DATASETS_CACHE" ] && echo exists; } > "$RECORD_DIR/datasets-cache"
+if [ -n "${BLOCK_INSPECT:-}" ]; then
+  echo $$ > "$RECORD_DIR/inspect.pid"
+  exec sleep 600
+fi
+exec "$RECORDER" "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("logs")
+    spec = EvalSpec(created="2026-12-04T05:10:00+00:00", task="capitalization", dataset=EvalDataset(),
+                    model="hf/local", config=EvalConfig())
+    made = {}
+    for status in ("success", "error"):
+        error = EvalError(message="boom", traceback="Traceback ...", traceback_ansi="") if status == "error" else None
+        made[status] = directory / f"{status}.eval"
+        write_eval_log(EvalLog(eval=spec, status=status, error=error), str(made[status]))
+    return made
+
+
+@pytest.fixture
+def experiment(render, tmp_path) -> Path:
+    checkpoints = tmp_path / "ck"
+    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
+    return render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))], site=SITE))
+
+
+@pytest.fixture
+def gpu_path(tmp_path, recorders) -> tuple:
+    """recorders with the stand-in nvidia-smi and the waiting inspect in front."""
+    bin_dir, record_dir = recorders
+    front = tmp_path / "front"
+    front.mkdir()
+    for name, text in (("nvidia-smi", NVIDIA_SMI), ("inspect", INSPECT)):
+        (front / name).write_text(text)
+        (front / name).chmod((front / name).stat().st_mode | stat.S_IXUSR)
+    for name in ("module", "conda"):  # run_script puts one directory first on PATH: this one
+        (front / name).symlink_to(bin_dir / name)
+    lines = tmp_path / "gpu-lines"
+    lines.write_text("\n".join(SAMPLES) + "\n")
+    return front, bin_dir, record_dir, lines
+
+
+def run_cell(script: Path, gpu_path, job: str, log: Path, with_gpu: bool = True):
+    front, bin_dir, record_dir, lines = gpu_path
+    (record_dir / "nvidia-smi.pid").unlink(missing_ok=True)
+    env = {"SLURM_JOB_ID": job, "INSPECT_LOG": str(log), "RECORDER": str(bin_dir / "inspect")}
+    if with_gpu:
+        env["GPU_LINES"] = str(lines)
+    else:  # nvidia-smi must then be nowhere on PATH
+        assert subprocess.run(["bash", "-c", "command -v nvidia-smi"], capture_output=True).returncode != 0
+        (front / "nvidia-smi").unlink(missing_ok=True)
+    started = int(time.time())
+    result, _ = run_script(script, (front, record_dir), **env)
+    return result, started, int(time.time())
+
+
+def cell_file(script: Path, experiment: Path, key: str, job: str) -> Path:
+    run_dir = script.parent.parent.name
+    path = getattr(protocol, key)(run_dir, script.stem)
+    return experiment / path.replace(protocol.JOB_ID, job)
+
+
+def times(path: Path) -> list[dict]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_job_records_its_start_and_end_and_nvidia_smis_samples(experiment, gpu_path, logs):
+    (script,) = scripts(experiment)
+    result, before, after = run_cell(script, gpu_path, "4242", logs["success"])
+    assert result.returncode == 0, result.stderr
+    record_dir = gpu_path[2]
+
+    lines = times(cell_file(script, experiment, "job_times", "4242"))
+    assert [line["event"] for line in lines] == ["start", "end"]
+    start, end = (int(line["epoch_seconds"]) for line in lines)
+    # The start is the script's own (SECONDS), the end after inspect: both within the run.
+    assert before - 1 <= start <= end <= after
+    for line in lines:
+        assert datetime.fromisoformat(line["iso_utc"]).timestamp() == int(line["epoch_seconds"])
+        assert line["job"] == "4242" and line["host"]
+    assert [line["outcome"] for line in lines] == ["", "success"]
+
+    samples = cell_file(script, experiment, "gpu_samples", "4242").read_text()
+    assert samples == HEADER + "\n" + "\n".join(SAMPLES) + "\n"
+    # The trap stopped the sampler when the job ended.
+    assert gone(int((record_dir / "nvidia-smi.pid").read_text()))
+
+    # inspect ran with the job's own datasets cache, which is gone now.
+    cache, exists = (record_dir / "datasets-cache").read_text().splitlines()
+    assert exists == "exists" and not Path(cache).exists()
+    assert Path(cache).parent == Path(os.environ.get("TMPDIR", "/tmp"))
+
+
+def test_without_nvidia_smi_the_times_are_still_recorded(experiment, gpu_path, logs):
+    (script,) = scripts(experiment)
+    result, _, _ = run_cell(script, gpu_path, "7", logs["error"], with_gpu=False)
+    assert result.returncode == 1
+    assert [line["outcome"] for line in times(cell_file(script, experiment, "job_times", "7"))] == ["", "failed"]
+    assert not cell_file(script, experiment, "gpu_samples", "7").exists()
+
+
+def test_a_job_signalled_as_slurm_does_records_its_end(experiment, gpu_path, logs):
+    """Slurm signals every process of the job at its time limit: the exit trap still writes
+    the end (failed) and stops the sampler."""
+    (script,) = scripts(experiment)
+    front, bin_dir, record_dir, lines = gpu_path
+    env = {**os.environ, "PATH": f"{front}:{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "RECORD_DIR": str(record_dir), "SLURM_JOB_ID": "99", "GPU_LINES": str(lines), "BLOCK_INSPECT": "1",
+           "RECORDER": str(bin_dir / "inspect")}
+    job = subprocess.Popen(["bash", str(script)], cwd=script.parent, env=env, start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # the event: the eval is running
+            if (record_dir / "inspect.pid").exists() and (record_dir / "inspect.pid").read_text().strip():
+                break
+            assert job.poll() is None, job.communicate()
+            time.sleep(0.05)
+        os.killpg(job.pid, signal.SIGTERM)
+        job.communicate(timeout=60)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+    assert job.returncode != 0
+    recorded = times(cell_file(script, experiment, "job_times", "99"))
+    assert [(line["event"], line["outcome"]) for line in recorded] == [("start", ""), ("end", "failed")]
+    assert gone(int((record_dir / "nvidia-smi.pid").read_text()))
+
+
+def collect(experiment: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(experiment / "collect_results.py")], capture_output=True, text=True,
+                          cwd=experiment)
+
+
+def compute_csv(experiment: Path) -> dict[str, dict]:
+    with (experiment / "results" / "compute.csv").open(newline="") as file:
+        return {line["cell"]: line for line in csv.DictReader(file)}
+
+
+def test_compute_csv_and_the_recommendation_come_from_the_jobs_files(experiment, gpu_path, logs):
+    (script,) = scripts(experiment)
+    assert run_cell(script, gpu_path, "501", logs["error"])[0].returncode == 1
+    assert run_cell(script, gpu_path, "502", logs["success"])[0].returncode == 0
+    # The second job took 1,000 s longer than this machine needs: its end moved on in the file
+    # the real script wrote, so the margin's rounding shows.
+    path = cell_file(script, experiment, "job_times", "502")
+    lines = times(path)
+    lines[1]["epoch_seconds"] = str(int(lines[1]["epoch_seconds"]) + 1000)
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(lines[0]))
+        writer.writeheader()
+        writer.writerows(lines)
+    elapsed = int(lines[1]["epoch_seconds"]) - int(lines[0]["epoch_seconds"])
+    assert 1000 <= elapsed < 1200
+
+    result = collect(experiment)
+    assert result.returncode == 0, result.stderr
+    assert "compute.csv" in result.stdout
+    row = compute_csv(experiment)[script.stem]
+    assert row["attempts"] == "2" and row["job"] == "502" and row["outcome"] == "success"
+    assert row["elapsed_s"] == str(elapsed)
+    first = times(cell_file(script, experiment, "job_times", "501"))
+    first_elapsed = int(first[1]["epoch_seconds"]) - int(first[0]["epoch_seconds"])
+    assert row["elapsed_all_attempts_s"] == str(elapsed + first_elapsed)
+    # Over the samples' lines: utilisation 40, 90, 50 (one [N/A]); memory per GPU.
+    assert (row["gpus"], row["gpu_samples"]) == ("2", "4")
+    assert float(row["gpu_util_mean"]) == 60.0 and float(row["gpu_util_max"]) == 90.0
+    assert float(row["gpu_memory_peak_mib"]) == 15360 and float(row["gpu_memory_total_mib"]) == 81920
+    assert row["tier"] == "1B"
+
+    text = (experiment / "results" / "compute.md").read_text()
+    # 1,000-1,199 s x 1.5 is 1,500-1,799 s: rounded up to 5 minutes, 0:30:00; 15 GiB x 1.2.
+    assert "time **0:30:00**, from 1 successful job" in text
+    assert "GPU memory **18.0 GiB** per GPU, from 1 job sampled by nvidia-smi (peak 15.0 GiB of 80.0 GiB)" in text
+    assert "x 1.5, rounded up to 5 minutes" in text and "peak x 1.2" in text
+    assert (experiment / "results" / "elapsed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_measurement_means_no_recommendation(experiment):
+    result = collect(experiment)
+    assert result.returncode == 1  # the cell has not run
+    (row,) = compute_csv(experiment).values()
+    assert row["attempts"] == "0" and row["elapsed_s"] == "" and row["gpu_memory_peak_mib"] == ""
+    text = (experiment / "results" / "compute.md").read_text()
+    assert "no job has recorded its time yet: nothing measured to recommend from." in text
+    assert not re.search(r"time \*\*\d", text)
+    assert not (experiment / "results" / "elapsed.png").exists()
+
+
+@pytest.mark.parametrize("name,job", [
+    ("cap_epoch0.job123.time.csv", "123"), ("cap_epoch0.joblocal-77.time.csv", "local-77"),
+    ("cap_epoch0.job.time.csv", None), ("cap_epoch0.job1.job2.time.csv", None), ("cap_epoch0.job1.gpu.csv", None),
+    ("x_cap_epoch0.job1.time.csv", None),
+])
+def test_job_of_reads_the_job_from_a_per_job_file_name(name, job):
+    assert protocol.job_of(protocol.job_times("r8", "cap_epoch0"), name) == job
