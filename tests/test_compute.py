@@ -11,6 +11,7 @@ reads the files those runs wrote.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import signal
@@ -155,6 +156,10 @@ def test_a_job_records_its_start_and_end_and_nvidia_smis_samples(experiment, gpu
     assert samples == HEADER + "\n" + "\n".join(SAMPLES) + "\n"
     # The trap stopped the sampler when the job ended.
     assert gone(int((record_dir / "nvidia-smi.pid").read_text()))
+
+    # The exit trap set before, which removes the task config, still ran after this one.
+    (record,) = [json.loads(line) for line in (record_dir / "inspect.jsonl").read_text().splitlines()]
+    assert not Path(record["argv"][record["argv"].index("--task-config") + 1]).exists()
 
     # inspect ran with the job's own datasets cache, which is gone now.
     cache, exists = (record_dir / "datasets-cache").read_text().splitlines()
