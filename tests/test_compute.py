@@ -269,3 +269,26 @@ def test_no_measurement_means_no_recommendation(experiment):
 ])
 def test_job_of_reads_the_job_from_a_per_job_file_name(name, job):
     assert protocol.job_of(protocol.job_times("r8", "cap_epoch0"), name) == job
+
+
+def test_the_elapsed_plot_has_a_bar_per_cell_then_a_histogram_per_model_size(experiment):
+    """Bars up to MAX_ELAPSED_BARS cells, so each is named; past that a histogram per model
+    size, which stays readable at a thousand cells."""
+    from tests.test_results import load
+
+    module = load(experiment)
+    (run,) = module.RUNS
+    (cell,) = module.CELLS
+
+    def measured(count: int) -> list:
+        return [(module.Row(run, {**cell, "name": f"c{i}"}, module.Outcome()),
+                 [module.Attempt(job=str(i), start=0, end=60 * (i % 7 + 1), outcome="success")]) for i in range(count)]
+
+    bars = module.elapsed_figure(measured(module.MAX_ELAPSED_BARS)).axes[0]
+    assert len(bars.patches) == module.MAX_ELAPSED_BARS
+    assert [label.get_text() for label in bars.get_yticklabels()][:2] == ["r1 c0", "r1 c1"]
+    assert sorted({patch.get_width() for patch in bars.patches}) == [1, 2, 3, 4, 5, 6, 7]
+
+    histogram = module.elapsed_figure(measured(1000)).axes[0]
+    assert [text.get_text() for text in histogram.get_legend().get_texts()] == ["1B (1000 cells)"]
+    assert histogram.get_ylabel() == "cells"
