@@ -175,13 +175,12 @@ def test_without_nvidia_smi_the_times_are_still_recorded(experiment, gpu_path, l
     assert not cell_file(script, experiment, "gpu_samples", "7").exists()
 
 
-def test_a_job_signalled_as_slurm_does_records_its_end(experiment, gpu_path, logs):
-    """Slurm signals every process of the job at its time limit: the exit trap still writes
-    the end (failed) and stops the sampler."""
-    (script,) = scripts(experiment)
+def signalled_job(script: Path, gpu_path, job_id: str, signum: int) -> int:
+    """Runs the cell's job until its eval runs, then signals every process of it, as Slurm
+    does at a time limit (SIGTERM, and SIGKILL after its grace time); the job's exit status."""
     front, bin_dir, record_dir, lines = gpu_path
     env = {**os.environ, "PATH": f"{front}:{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "RECORD_DIR": str(record_dir), "SLURM_JOB_ID": "99", "GPU_LINES": str(lines), "BLOCK_INSPECT": "1",
+           "RECORD_DIR": str(record_dir), "SLURM_JOB_ID": job_id, "GPU_LINES": str(lines), "BLOCK_INSPECT": "1",
            "RECORDER": str(bin_dir / "inspect")}
     job = subprocess.Popen(["bash", str(script)], cwd=script.parent, env=env, start_new_session=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -191,15 +190,37 @@ def test_a_job_signalled_as_slurm_does_records_its_end(experiment, gpu_path, log
                 break
             assert job.poll() is None, job.communicate()
             time.sleep(0.05)
-        os.killpg(job.pid, signal.SIGTERM)
+        os.killpg(job.pid, signum)
         job.communicate(timeout=60)
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGKILL)
-    assert job.returncode != 0
+    return job.returncode
+
+
+def test_a_job_signalled_as_slurm_does_records_its_end(experiment, gpu_path, logs):
+    """At its time limit Slurm signals every process of the job: the exit trap still writes
+    the end (failed) and stops the sampler."""
+    (script,) = scripts(experiment)
+    assert signalled_job(script, gpu_path, "99", signal.SIGTERM) != 0
     recorded = times(cell_file(script, experiment, "job_times", "99"))
     assert [(line["event"], line["outcome"]) for line in recorded] == [("start", ""), ("end", "failed")]
-    assert gone(int((record_dir / "nvidia-smi.pid").read_text()))
+    assert gone(int((gpu_path[2] / "nvidia-smi.pid").read_text()))
+
+
+def test_a_job_killed_outright_counts_as_an_attempt_without_an_end(experiment, gpu_path, logs):
+    """SIGKILL leaves no trap to run: the start alone. compute.csv says so, and the job is
+    not a measurement the recommendation may use."""
+    (script,) = scripts(experiment)
+    assert signalled_job(script, gpu_path, "98", signal.SIGKILL) == -signal.SIGKILL
+    assert [line["event"] for line in times(cell_file(script, experiment, "job_times", "98"))] == ["start"]
+
+    assert collect(experiment).returncode == 1
+    row = compute_csv(experiment)[script.stem]
+    assert (row["attempts"], row["job"], row["outcome"], row["elapsed_s"]) == ("1", "98", "no end recorded", "")
+    assert row["gpu_samples"] == "4"  # what the sampler wrote before it was killed with the job
+    text = (experiment / "results" / "compute.md").read_text()
+    assert "no job succeeded yet (1 recorded): nothing measured to recommend from." in text
 
 
 def collect(experiment: Path) -> subprocess.CompletedProcess:
