@@ -313,3 +313,28 @@ def test_the_elapsed_plot_has_a_bar_per_cell_then_a_histogram_per_model_size(exp
     histogram = module.elapsed_figure(measured(1000)).axes[0]
     assert [text.get_text() for text in histogram.get_legend().get_texts()] == ["1B (1000 cells)"]
     assert histogram.get_ylabel() == "cells"
+
+
+def test_the_recommendation_is_per_model_size_and_counts_only_successful_jobs(experiment):
+    from tests.test_results import load
+
+    module = load(experiment)
+    (run,) = module.RUNS
+    (cell,) = module.CELLS
+    big = {**run, "name": "r70", "model": "Llama-3.3-70B-Instruct",
+           "resources": {**run["resources"], "tier": "70B", "time": "2:00:00", "gpus": 4}}
+    measured = [
+        (module.Row(run, cell, module.Outcome()), [
+            module.Attempt(job="1", start=0, end=7200, outcome="failed"),  # a time-out: not a measure
+            module.Attempt(job="2", start=8000, end=8000 + 601, outcome="success")]),
+        (module.Row(run, {**cell, "name": "other"}, module.Outcome()), [
+            module.Attempt(job="3", start=0, end=299, outcome="success")]),
+        (module.Row(big, cell, module.Outcome()), [module.Attempt(job="4", start=0, end=None)]),
+    ]
+    small, large = module.recommendations(measured)
+    # 601 s x 1.5 = 901.5 s, rounded up to 5 minutes: 20 minutes.
+    assert small.startswith("- **1B** (Llama-3.2-1B-Instruct; planned time 0:30:00, mem 32G, 1 GPU): "
+                            "time **0:20:00**, from 2 successful jobs (longest 0:10:01, median 0:07:30)")
+    assert small.endswith("; GPU memory not measured (no job had nvidia-smi samples).")
+    assert large == ("- **70B** (Llama-3.3-70B-Instruct; planned time 2:00:00, mem 32G, 4 GPUs): "
+                     "no job succeeded yet (1 recorded): nothing measured to recommend from.")
