@@ -4,11 +4,11 @@ Renders the 1,040-cell synthetic experiment of bench/synth.py (64 runs x 4 tasks
 plus 4 controls x 4 tasks) with this template, and gives every cell a log: one of 13 real
 inspect logs (inspect's eval() with --model none on the stand-in task of tests/inspect_logs.py,
 100 samples like the example's test split, about 170 KB each) copied under each cell's name
-into its run's eval/logs. The 13 get different samples right, picked so that accuracy grows
-with the epoch, the LoRA rank and the learning rate, and the base models score lowest: the
-intervals, the paired tests and the figures have something to show. The copies carry no
-per-cell header metadata (rewriting each with inspect's write_eval_log would take about
-3 minutes); checking it is a dictionary lookup per log.
+into its run's eval/logs, its header's metadata the cell's (experiment, cell, fingerprint: set
+with inspect's header-only write_eval_log, which collect_results.py checks). The 13 get
+different samples right, picked so that accuracy grows with the epoch, the LoRA rank and the
+learning rate, and the base models score lowest: the intervals, the paired tests and the
+figures have something to show.
 
 Measured: the wall time of full `collect_results.py` processes (Python start, importing
 inspect-ai and matplotlib, reading the 1,040 log headers with read_eval_log(header_only=True)
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import importlib.util
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from synth import write_experiment
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.inspect_logs import LogSpec, make_logs  # noqa: E402
+from tests.inspect_logs import LogSpec, copy_log_for, make_logs  # noqa: E402
 
 SHAPE = {"runs": 64, "tasks": 4, "epochs": 4, "controls": 4}
 CELLS = 1040
@@ -89,8 +88,7 @@ def give_every_cell_a_log(experiment: Path, cells: list[dict], work: Path) -> No
         log = logs[variant(cell, runs)]
         timestamp = log.name.split("_", 1)[0]
         target = experiment / cell["log_dir"] / f"{timestamp}_{cell['name']}_bench{index}.eval"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, target)
+        copy_log_for(log, target, cell["metadata"])
 
 
 def full_runs(experiment: Path, out: Path, repeats: int) -> list[float]:

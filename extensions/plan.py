@@ -20,6 +20,7 @@ from .epochs import EpochChoice
 from .errors import InputError
 from .experiment import Experiment, load_experiment
 from .paths import resolve
+from .fingerprint import cell_fingerprint
 from .finetune import YAML_LOADER, FinetuneSetup, saved_epochs
 from .markdown import normalize
 from .model import BASE, EVAL_ONLY, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow
@@ -58,6 +59,7 @@ class Cell:
     job_record: str
     job_times: str  # these two: protocol's, with its JOB_ID where the job writes its id
     gpu_samples: str
+    fingerprint: str  # fingerprint.cell_fingerprint: in the log's metadata and the done mark
     metadata: dict  # what `inspect eval --metadata` writes into the log's header
 
 
@@ -80,7 +82,7 @@ class Run:
 # The shape of the recorded plan. Bump it when a template needs a key an older plan lacks:
 # copier.yml's plan validator then drops a recorded plan of another format, and the plan
 # is read again from the input files (0.1 recorded plans had no format: they are read again).
-PLAN_FORMAT = 4
+PLAN_FORMAT = 5
 
 
 @dataclass(kw_only=True)
@@ -500,6 +502,10 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     config = _eval_config(summary, decoding, prompt, system_prompt, task, function, model_path, data_path, label, chat, epoch, row)
     fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
+    fingerprint = cell_fingerprint(
+        task_file=_task_file(task.script), function=delivery.function, model_path=model_path,
+        device_auto=run.resources["gpus"] > 1, task_args=delivery.arguments, config=delivery.config, decoding=decoding,
+    )
     run.cells.append(Cell(
         name=name,
         job_name=protocol.job_name(task.name, run.dir, epoch),
@@ -523,6 +529,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         job_record=protocol.job_record(run.dir, name),
         job_times=protocol.job_times(run.dir, name),
         gpu_samples=protocol.gpu_samples(run.dir, name),
+        fingerprint=fingerprint,
         metadata={
             "experiment": inputs.experiment_label,
             "run": run.name,
@@ -533,6 +540,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
             "vis_label": label,
             "is_finetuned": run.kind != BASE,
             "source_model": row.model,
+            "fingerprint": fingerprint,
         },
     ))
 

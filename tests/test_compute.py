@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec, write_eval_log
 
 from extensions import protocol
@@ -67,24 +68,29 @@ exec "$RECORDER" "$@"
 """
 
 
-@pytest.fixture(scope="module")
-def logs(tmp_path_factory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("logs")
+@pytest.fixture
+def experiment(render, tmp_path) -> Path:
+    checkpoints = tmp_path / "ck"
+    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
+    return render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))], site=SITE))
+
+
+@pytest.fixture
+def logs(experiment, tmp_path) -> dict[str, Path]:
+    """A successful and a failed log of the experiment's one cell, written by inspect, with
+    the header metadata its script gives them (collect_results.py takes no other)."""
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    plan = yaml.safe_load((experiment / ".copier-answers.yml").read_text(encoding="utf-8"))["plan"]
+    ((cell,),) = [run["cells"] for run in plan["runs"]]
     spec = EvalSpec(created="2026-12-04T05:10:00+00:00", task="capitalization", dataset=EvalDataset(),
-                    model="hf/local", config=EvalConfig())
+                    model="hf/local", config=EvalConfig(), metadata=cell["metadata"])
     made = {}
     for status in ("success", "error"):
         error = EvalError(message="boom", traceback="Traceback ...", traceback_ansi="") if status == "error" else None
         made[status] = directory / f"{status}.eval"
         write_eval_log(EvalLog(eval=spec, status=status, error=error), str(made[status]))
     return made
-
-
-@pytest.fixture
-def experiment(render, tmp_path) -> Path:
-    checkpoints = tmp_path / "ck"
-    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
-    return render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))], site=SITE))
 
 
 @pytest.fixture

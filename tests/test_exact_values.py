@@ -15,12 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inspect_ai._cli.eval import eval_command
 from inspect_ai._cli.util import parse_cli_config
 from inspect_ai._util.config import parse_cli_args
 
+from extensions.fingerprint import cell_fingerprint
 from tests.conftest import run_script, scripts
 from tests.experiment import SITE, TASK_FILE, Experiment, Run
 
@@ -138,7 +140,11 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
             model_path = experiment.models["Llama-3.2-1B-Instruct"]
         assert task_args == expected, script
         assert model_args == {"model_path": model_path, "do_sample": False}
-        assert metadata == expected_metadata(experiment, run, script)
+        # The fingerprint is the digest of what inspect received, computed again from it.
+        decoding = yaml.safe_load((directory / ".copier-answers.yml").read_text())["plan"]["decoding"]
+        fingerprint = cell_fingerprint(task_file=str(TASK_FILE), function="capitalization", model_path=model_path,
+                                       device_auto=False, task_args=task_args, config=None, decoding=decoding)
+        assert metadata == {**expected_metadata(experiment, run, script), "fingerprint": fingerprint}
         assert record["cwd"] == str(script.parent)
         assert record["hf_hub_offline"] == "1"
         assert record["argv"][:2] == ["eval", f"{TASK_FILE}@capitalization"]

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec, write_eval_log
 
 from tests.conftest import run_script, scripts
@@ -63,6 +64,10 @@ def test_a_successful_log_leaves_the_done_mark(script, recorders, logs):
     (log,) = cell_logs(script)
     assert result.stdout.splitlines()[-2:] == [f"Log: {log}", "Evaluation complete"]
     assert marks(script) == (True, None)
+    # The mark holds the fingerprint of the cell's inputs, as the recorded plan gives it.
+    plan = yaml.safe_load((script.parents[2] / ".copier-answers.yml").read_text())["plan"]
+    (cell,) = plan["runs"][0]["cells"]
+    assert (script.parent / "logs" / f".{script.stem}.complete").read_text() == cell["fingerprint"] + "\n"
 
 
 @pytest.mark.parametrize("status", ["error", "cancelled"])

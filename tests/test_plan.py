@@ -55,6 +55,7 @@ def test_example_plan(tmp_path):
         "vis_label": "Llama-3.2-1B-Instruct_base",
         "is_finetuned": False,
         "source_model": "Llama-3.2-1B-Instruct",
+        "fingerprint": base.cells[1].fingerprint,  # tests/test_fingerprint.py
     }
     # cap_task.py's @task takes data_path, prompt and system_prompt: all three as arguments.
     assert (base.cells[1].function, base.cells[1].config, base.cells[1].task_checked) == ("capitalization_6L", None, True)

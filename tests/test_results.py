@@ -41,7 +41,7 @@ from inspect_ai.log import read_eval_log
 from extensions.plan import build_plan
 from extensions.render import python_json
 from tests.experiment import Experiment
-from tests.inspect_logs import LogSpec, make_logs
+from tests.inspect_logs import LogSpec, copy_log_for, make_logs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples/cap_1B_lora"
@@ -85,7 +85,7 @@ def logs(tmp_path_factory) -> dict[str, Logs]:
     capitalization_6L; r8 succeeded in both.
     """
     root = tmp_path_factory.mktemp("results-logs")
-    cells = {"example": plan_cells(EXAMPLE), "small": plan_cells(Experiment().write(root / "small-inputs"))}
+    cells = {"example": plan_cells(EXAMPLE), "small": plan_cells(Experiment(title=HOSTILE_TITLE).write(root / "small-inputs"))}
     cells["paired"] = cells["nobase"] = cells["example"]
 
     def spec(tree: str, run: str, cell: str, **scores) -> tuple[str, LogSpec]:
@@ -592,6 +592,76 @@ def test_a_finished_sweep_exits_0_and_one_factor_has_no_heatmap(render, logs, tm
     assert sorted(path.name for path in (experiment / "results").glob("*.png")) == ["capitalization_includes-accuracy.png"]
 
 
+def small_experiment(render, logs) -> tuple[Path, Path, dict]:
+    """The one-cell experiment rendered with no log; a real successful log of it (0.75 right)
+    and the metadata its script gives the cell."""
+    experiment = render(Experiment(title=HOSTILE_TITLE))
+    [(key, [log])] = logs["small"].files.items()
+    (cell,) = [cell for run in yaml.safe_load((experiment / ".copier-answers.yml").read_text())["plan"]["runs"]
+               for cell in run["cells"]]
+    return experiment, log, cell
+
+
+def put_log(experiment: Path, log: Path, cell: dict, metadata: dict, second: int) -> Path:
+    target = experiment / cell["log_dir"] / f"2026-11-28T13-02-{second:02d}-00-00_{cell['name']}_x{second}.eval"
+    copy_log_for(log, target, metadata)
+    return target
+
+
+def test_only_logs_whose_metadata_names_this_experiment_are_taken(render, logs):
+    experiment, log, cell = small_experiment(render, logs)
+    # A sibling experiment's log, same run and cell names (the newest), and one without metadata.
+    sibling = put_log(experiment, log, cell, {**cell["metadata"], "experiment": "Capitalization sweep v2"}, 50)
+    bare = put_log(experiment, log, cell, {}, 40)
+    done = collect_results(experiment)
+    assert done.returncode == 1, done.stderr
+    assert (f"warning: {sibling.relative_to(experiment)} is named after cell {cell['name']} of run r8_lr1e-5, "
+            "but its header says experiment 'Capitalization sweep v2'; skipped") in done.stderr
+    assert (f"warning: {bare.relative_to(experiment)} is named after cell {cell['name']} of run r8_lr1e-5, but its "
+            "header has no metadata experiment, run, cell, so it cannot be told to be this experiment's") in done.stderr
+    [row] = read_csv(experiment / "results/results.csv")
+    assert (row["status"], row["includes/accuracy"] if "includes/accuracy" in row else "") == ("not run", "")
+    # Its own log is taken, and the others stay out, though newer.
+    own = put_log(experiment, log, cell, cell["metadata"], 30)
+    done = collect_results(experiment)
+    assert done.returncode == 0, done.stderr
+    [row] = read_csv(experiment / "results/results.csv")
+    assert (row["status"], row["includes/accuracy"], row["log"]) == ("success", "0.75", str(own.relative_to(experiment)))
+
+
+def test_a_log_made_with_other_inputs_is_stale_unless_asked_for(render, logs):
+    experiment, log, cell = small_experiment(render, logs)
+    fingerprint = cell["metadata"]["fingerprint"]
+    old = put_log(experiment, log, cell, {**cell["metadata"], "fingerprint": "0123456789abcdef"}, 10)
+    done = collect_results(experiment)
+    assert done.returncode == 1, done.stderr
+    assert ("warning: 1 cells have only logs made with other inputs than the plan's now (another fingerprint, "
+            f"e.g. {old.relative_to(experiment)}): left out (--include-stale takes them); ./submit_evals.sh "
+            "--only-missing evaluates them again") in done.stderr
+    [row] = read_csv(experiment / "results/results.csv")
+    assert (row["status"], row["includes/accuracy"] if "includes/accuracy" in row else "") == ("stale", "")
+    assert row["error"] == (f"made with other inputs than the plan's now (fingerprint 0123456789abcdef, the plan's is "
+                            f"{fingerprint}): ./submit_evals.sh --only-missing evaluates it again; --include-stale takes it")
+    assert "1 cells: 0 succeeded, 1 stale (made with other inputs), 0 failed, 0 not run." in done.stdout
+    assert "Stale (only logs made with other inputs than the plan's now; left out):" in done.stdout
+
+    done = collect_results(experiment, "--include-stale")
+    assert done.returncode == 0, done.stderr
+    [row] = read_csv(experiment / "results/results.csv")
+    assert (row["status"], row["includes/accuracy"]) == ("success", "0.75")
+    assert row["error"] == f"stale, taken with --include-stale: fingerprint 0123456789abcdef, the plan's is {fingerprint}"
+    assert "1 cells: 1 succeeded (1 of them stale), 0 failed, 0 not run." in done.stdout
+    assert "| **0.750 [" in done.stdout and "] (stale)** |" in done.stdout
+
+    # Evaluated again with the plan's inputs: the new log is taken, the old one is simply older.
+    new = put_log(experiment, log, cell, cell["metadata"], 5)
+    done = collect_results(experiment)
+    assert done.returncode == 0, done.stderr
+    assert "stale" not in done.stderr
+    [row] = read_csv(experiment / "results/results.csv")
+    assert (row["status"], row["log"], row["error"]) == ("success", str(new.relative_to(experiment)), "")
+
+
 def test_a_moved_tree_reads_its_own_logs(render, logs, tmp_path):
     experiment = rendered_with_logs(render, logs["example"], EXAMPLE)
     moved = tmp_path / "moved" / "cap"
@@ -730,7 +800,7 @@ GRID_BASE_RIGHT = 2
 @pytest.fixture(scope="session")
 def grid_logs(tmp_path_factory) -> list[Path]:
     """Six real logs of 20 samples, the last for the base models: copied under every cell's
-    name, as make bench does."""
+    name with its metadata, as make bench does."""
     root = tmp_path_factory.mktemp("grid-logs")
     specs = [LogSpec(log_dir=str(root / "logs"), cell=f"grid{right}", metadata={}, right=right, samples=GRID_SAMPLES)
              for right in (*GRID_RIGHT, GRID_BASE_RIGHT)]
@@ -752,8 +822,7 @@ def grid_experiment(render, grid_logs: list[Path], tmp_path: Path, epochs: int) 
             rank, rate = divmod(runs.index(run), 2)
             log = grid_logs[min(len(GRID_RIGHT) - 1, rank // 2 + rate + cell["epoch"] - (epochs - 1) + 1)]
         target = experiment / cell["log_dir"] / f"{log.name.split('_', 1)[0]}_{name}_grid.eval"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, target)
+        copy_log_for(log, target, cell["metadata"])
     return experiment
 
 

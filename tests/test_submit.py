@@ -298,12 +298,19 @@ def test_bad_options_and_unknown_values_exit_2_naming_them(experiment_dir, slurm
     assert slurm.calls("sbatch") == [] and slurm.calls("squeue") == []
 
 
-def finish(directory: Path, script: str, log_name: str | None = None) -> None:
-    """What a successful job leaves: its log and the done mark."""
+def fingerprint_of(directory: Path, script: str) -> str:
+    """The fingerprint the recorded plan gives the cell of `script`."""
+    return next(cell["fingerprint"] for run in recorded_plan(directory)["runs"] for cell in run["cells"]
+                if cell["script"] == script)
+
+
+def finish(directory: Path, script: str, log_name: str | None = None, mark: str | None = None) -> None:
+    """What a successful job leaves: its log and the done mark, which holds the fingerprint
+    of the cell's inputs (`mark`: what an earlier plan's script, or an older template's, left)."""
     logs = directory / Path(script).parent / "logs"
     cell = Path(script).stem
     (logs / f"2026-11-28T13-02-44-00-00_{log_name or cell}_mhfs6WepoxGqhXmaGWDxgi.eval").write_bytes(b"PK")
-    (logs / f".{cell}.complete").touch()
+    (logs / f".{cell}.complete").write_text(fingerprint_of(directory, script) + "\n" if mark is None else mark)
 
 
 def test_only_missing_submits_failed_and_never_run_cells(experiment_dir, slurm):
@@ -560,7 +567,7 @@ def test_status_names_each_cells_state_with_one_squeue_and_one_sacct(experiment_
         f"checkpoint missing c/eval/t2_epoch1.slurm: {ck}/ck-out-c/epoch_1",
         "running            m_base/eval/t1_base.slurm: job 42 (running)",
         "pending            m_base/eval/t2_base.slurm: job 43 (Priority)",
-        "14 cells: 1 done, 3 failed, 1 running, 2 pending, 0 not submitted, 7 checkpoint missing",
+        "14 cells: 1 done, 0 stale, 3 failed, 1 running, 2 pending, 0 not submitted, 7 checkpoint missing",
     ]
     assert len(slurm.calls("squeue")) == 1
     (sacct,) = slurm.calls("sacct")
@@ -573,12 +580,40 @@ def test_status_exits_0_only_when_every_cell_is_done(experiment_dir, slurm):
         finish(experiment_dir, script)
     result = submit(experiment_dir, slurm, "--status", "--run", "a")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[-1] == "4 cells: 4 done, 0 failed, 0 running, 0 pending, 0 not submitted, 0 checkpoint missing"
+    assert result.stdout.splitlines()[-1] == "4 cells: 4 done, 0 stale, 0 failed, 0 running, 0 pending, 0 not submitted, 0 checkpoint missing"
     result = submit(experiment_dir, slurm, "--status", "--run", "a", "--run", "m_base")
     assert result.returncode == 6
     assert "not submitted      m_base/eval/t1_base.slurm" in result.stdout
     # Without accounting, a cell that was submitted but left no trace is shown as it is.
     assert slurm.calls("sacct") == []
+
+
+def test_a_cell_done_with_other_inputs_is_stale_and_evaluated_again(experiment_dir, slurm):
+    # t1_epoch0 was done before its prompt was fixed; t1_epoch1 by a script of 0.2, whose done
+    # mark was empty; t2_epoch0 with the plan's inputs now.
+    finish(experiment_dir, "a/eval/t1_epoch0.slurm", mark="0123456789abcdef\n")
+    finish(experiment_dir, "a/eval/t1_epoch1.slurm", mark="")
+    finish(experiment_dir, "a/eval/t2_epoch0.slurm")
+    fingerprint = fingerprint_of(experiment_dir, "a/eval/t1_epoch0.slurm")
+    result = submit(experiment_dir, slurm, "--status", "--run", "a")
+    assert result.returncode == 6, result.stderr
+    assert result.stdout.splitlines() == [
+        f"stale              a/eval/t1_epoch0.slurm: done with other inputs (fingerprint 0123456789abcdef; the plan's is"
+        f" {fingerprint}): --only-missing evaluates it again",
+        "stale              a/eval/t1_epoch1.slurm: its done mark records no fingerprint (left by an older template's"
+        " script), so its inputs are unknown: --only-missing evaluates it again",
+        "done               a/eval/t2_epoch0.slurm",
+        "not submitted      a/eval/t2_epoch1.slurm",
+        "4 cells: 1 done, 2 stale, 0 failed, 0 running, 0 pending, 1 not submitted, 0 checkpoint missing",
+    ]
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a")
+    assert result.returncode == 0, result.stderr
+    assert [name for name, _ in submitted(slurm, experiment_dir)] == [
+        "a/eval/t1_epoch0.slurm", "a/eval/t1_epoch1.slurm", "a/eval/t2_epoch1.slurm"]
+    assert lines_starting(result.stdout, "submitted")[0] == (
+        f"submitted  a/eval/t1_epoch0.slurm: job 1001 (stale: done with other inputs (fingerprint 0123456789abcdef;"
+        f" the plan's is {fingerprint}))")
+    assert lines_starting(result.stdout, "submitted")[2] == "submitted  a/eval/t2_epoch1.slurm: job 1003"
 
 
 def test_the_experiment_name_never_becomes_a_command(render, slurm, tmp_path):

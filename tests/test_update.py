@@ -12,6 +12,7 @@ import pytest
 from extensions.versions import pyproject_version, template_version
 from tests.conftest import ROOT, run_copier, run_script, scripts
 from tests.experiment import SITE, TASK_FILE, Experiment, Run, Task
+from tests.test_submit import slurm, submit  # noqa: F401 (slurm: the recorders' fixture)
 from tests.repos import (
     ANSWERS, SCRIPT, answers, commit_all, contents, copied, copy_files, git, release, template, update, working_tree_files,
 )
@@ -138,6 +139,39 @@ def test_changing_the_plan_takes_one_command(template, tmp_path):
     message = update(project)
     assert git(project, "status", "--porcelain") == ""
     assert "The input files now give another plan" not in message
+
+
+def test_after_a_prompt_fix_and_update_the_cells_done_with_the_old_prompt_are_stale(template, tmp_path, slurm):
+    """What a finished job leaves is its log and a done mark holding its cell's fingerprint:
+    once the plan gives the cell other inputs, the mark no longer counts as done."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    plan = answers(project)["plan"]
+    fingerprints = {cell["script"]: cell["fingerprint"] for run in plan["runs"] for cell in run["cells"]}
+    for script in ("r8/eval/capitalization_epoch0.slurm", "r16/eval/capitalization_epoch0.slurm"):
+        logs = project / Path(script).parent / "logs"
+        cell = Path(script).stem
+        (logs / f"2026-12-01T10-00-00-00-00_{cell}_abc.eval").write_bytes(b"PK")
+        (logs / f".{cell}.complete").write_text(fingerprints[script] + "\n")
+    fixed = experiment()
+    fixed.runs[0].prompt = "Q: {input}? Answer yes or no."
+    fixed.write(project)
+    commit_all(project, "fix r8's prompt")
+    update(project, "-d", "reread_inputs=true")
+
+    plan = answers(project)["plan"]
+    now = {cell["script"]: cell["fingerprint"] for run in plan["runs"] for cell in run["cells"]}
+    assert now["r8/eval/capitalization_epoch0.slurm"] != fingerprints["r8/eval/capitalization_epoch0.slurm"]
+    assert now["r16/eval/capitalization_epoch0.slurm"] == fingerprints["r16/eval/capitalization_epoch0.slurm"]
+    result = submit(project, slurm, "--status", "--task", "capitalization", "--epoch", "0", "--run", "r8", "--run", "r16")
+    assert result.stdout.splitlines() == [
+        "stale              r8/eval/capitalization_epoch0.slurm: done with other inputs (fingerprint "
+        f"{fingerprints['r8/eval/capitalization_epoch0.slurm']}; the plan's is {now['r8/eval/capitalization_epoch0.slurm']}):"
+        " --only-missing evaluates it again",
+        "done               r16/eval/capitalization_epoch0.slurm",
+        "2 cells: 1 done, 1 stale, 0 failed, 0 running, 0 pending, 0 not submitted, 0 checkpoint missing",
+    ]
+    assert "--metadata 'fingerprint=\"" + now["r8/eval/capitalization_epoch0.slurm"] + "\"'" in \
+        (project / "r8/eval/capitalization_epoch0.slurm").read_text()
 
 
 def test_an_update_after_git_rm_of_a_run_says_what_is_missing_and_what_to_do(template, tmp_path):

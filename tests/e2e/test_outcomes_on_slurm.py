@@ -164,7 +164,7 @@ def test_slurms_own_job_limit_is_met_and_watch_gets_all_8_cells_through(render, 
         status = submit_evals(cluster, directory, "--status")
         assert status.returncode == 6, status.stdout
         assert status.stdout.splitlines()[-1] == (
-            "8 cells: 0 done, 0 failed, 0 running, 3 pending, 5 not submitted, 0 checkpoint missing")
+            "8 cells: 0 done, 0 stale, 0 failed, 0 running, 3 pending, 5 not submitted, 0 checkpoint missing")
     finally:
         cluster.command("scontrol", "update", f"partitionname={PARTITION}", "state=up")
     try:

@@ -4,8 +4,9 @@
 #
 # Usage: ./submit_evals.sh [OPTIONS]
 #   --dry-run          print the sbatch commands, submit nothing
-#   --only-missing     submit only the cells that failed or never ran (skip done, pending
-#                      and running ones)
+#   --only-missing     submit only the cells that failed, never ran, or are stale (done
+#                      with other inputs than the plan's now); skip done, pending and
+#                      running ones
 #   --max-jobs N       keep at most N of your jobs pending or running (default: the limit sacctmgr reports for you, else none)
 #   --watch [SECONDS]  keep going until every selected cell is out, looking again every
 #                      SECONDS (default 60) while cells wait for a slot; Ctrl-C stops it
@@ -52,26 +53,26 @@ LOCK_FILE=${BASH_SOURCE[0]}
 # The plan: a line per run (directory, name, the job name its fine-tuning job has unless
 # finetune.slurm says otherwise), then a line per cell of that run (task, epoch or base,
 # name, checkpoint, then its script, log directory, done mark, failed mark and job record,
-# relative to the experiment directory).
+# relative to the experiment directory, and the fingerprint of its inputs).
 # A cell whose task file did not exist when the tree was rendered is followed by the file,
 # where the tree was rendered from, its @task and the arguments its script gives it: it is
 # checked again before it is submitted (check_task).
 load_plan() {
   run r8_lr1e-5 r8_lr1e-5 r8_lr1e-5
-  cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0 r8_lr1e-5/eval/capitalization_epoch0.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch0.complete r8_lr1e-5/eval/logs/.capitalization_epoch0.failed r8_lr1e-5/eval/logs/.capitalization_epoch0.job
-  cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_epoch1.job
-  cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_6L_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.job
+  cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0 r8_lr1e-5/eval/capitalization_epoch0.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch0.complete r8_lr1e-5/eval/logs/.capitalization_epoch0.failed r8_lr1e-5/eval/logs/.capitalization_epoch0.job a85094193005e045
+  cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_epoch1.job 8d83c2f00a5c883d
+  cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_6L_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.job a343d4dcbba1ae08
   run r16_lr1e-5 r16_lr1e-5 r16_lr1e-5
-  cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0 r16_lr1e-5/eval/capitalization_epoch0.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch0.complete r16_lr1e-5/eval/logs/.capitalization_epoch0.failed r16_lr1e-5/eval/logs/.capitalization_epoch0.job
-  cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_epoch1.job
-  cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_6L_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.job
+  cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0 r16_lr1e-5/eval/capitalization_epoch0.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch0.complete r16_lr1e-5/eval/logs/.capitalization_epoch0.failed r16_lr1e-5/eval/logs/.capitalization_epoch0.job db94bd340e8967ac
+  cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_epoch1.job bbdae5624fa9e3dc
+  cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_6L_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.job fe2a919aba487c73
   run Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base ''
-  cell capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.job
-  cell capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.job
+  cell capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.job dfccd72b93755478
+  cell capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.job 82b4ce6f208986cd
 }
 
 declare -a cell_run_dir=() cell_run=() cell_task=() cell_epoch=() cell_name=() cell_checkpoint=()
-declare -a cell_script=() cell_logs=() cell_done=() cell_failed=() cell_job=()
+declare -a cell_script=() cell_logs=() cell_done=() cell_failed=() cell_job=() cell_fingerprint=()
 # known["run:NAME"], known["task:NAME"], known["epoch:N"]: the values filters may take.
 declare -A known=() run_dir_of=() finetune_default=()
 current_run_dir='' current_run=''
@@ -86,7 +87,7 @@ cell() {
   cell_run_dir[index]=$current_run_dir cell_run[index]=$current_run
   cell_task[index]=$1 cell_epoch[index]=$2 cell_name[index]=$3 cell_checkpoint[index]=$4
   cell_script[index]=$5 cell_logs[index]=$EXPERIMENT_DIR/$6 cell_done[index]=$EXPERIMENT_DIR/$7
-  cell_failed[index]=$EXPERIMENT_DIR/$8 cell_job[index]=$EXPERIMENT_DIR/$9
+  cell_failed[index]=$EXPERIMENT_DIR/$8 cell_job[index]=$EXPERIMENT_DIR/$9 cell_fingerprint[index]=${10}
   known[task:$1]=1 known[epoch:$2]=1
 }
 
@@ -350,17 +351,42 @@ find_cell_logs() {
   done
 }
 
-# True when the cell's script left its done mark and one of its inspect logs is still there
-# (delete a log to have its cell run again).
+# Sets `mark` to the fingerprint the cell's done mark holds (empty when it has none).
+read_done_mark() {
+  mark=''
+  read -r mark <"${cell_done[$1]}" 2>/dev/null
+}
+
+# True when the cell's script left its done mark with the fingerprint of the plan's inputs,
+# and one of its inspect logs is still there (delete a log to have its cell run again).
 finished() {
+  local mark
   [ -e "${cell_done[$1]}" ] || return 1
+  read_done_mark "$1"
+  [ "$mark" = "${cell_fingerprint[$1]}" ] || return 1
   find_cell_logs "${cell_logs[$1]}" "${cell_name[$1]}"
   [ ${#CELL_LOGS[@]} -gt 0 ]
+}
+
+# True when the cell was done with other inputs than the plan's now (a prompt fixed, then
+# copier update): its done mark holds another fingerprint, or none (an older template's).
+# Sets `stale_reason`.
+stale() {
+  local mark
+  [ -e "${cell_done[$1]}" ] || return 1
+  read_done_mark "$1"
+  [ "$mark" != "${cell_fingerprint[$1]}" ] || return 1
+  if [ -z "$mark" ]; then
+    stale_reason="its done mark records no fingerprint (left by an older template's script), so its inputs are unknown"
+  else
+    stale_reason="done with other inputs (fingerprint $mark; the plan's is ${cell_fingerprint[$1]})"
+  fi
 }
 
 # -- one submission pass ----------------------------------------------------------------------
 
 submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0 dry_runs=0
+stale_reason=''
 full=0 sleeper=''
 declare -A handled=() conflicted=()
 
@@ -478,7 +504,7 @@ TASK_CHECK
 }
 
 submit_cell() {
-  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line task_problem
+  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line task_problem again
   path="$EXPERIMENT_DIR/$script"
   eval_dir=${path%/*}
 
@@ -496,6 +522,10 @@ submit_cell() {
     report 'done' "$script: already has a successful inspect log"
     already_done=$((already_done + 1)) handled[$index]=1
     return
+  fi
+  again=''
+  if [ "$only_missing" -eq 1 ] && stale "$index"; then
+    again="stale: $stale_reason"
   fi
   if [ -n "${task_function_of[$index]:-}" ] && ! task_problem=$(check_task "$index"); then
     report skipped "$script: $task_problem"
@@ -521,7 +551,7 @@ submit_cell() {
 
   if [ "$dry_run" -eq 1 ]; then
     printf -v out %q "$eval_dir"
-    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }${path##*/}"
+    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }${path##*/}${again:+  # $again}"
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1 dry_runs=$((dry_runs + 1))
     return
   fi
@@ -544,10 +574,10 @@ submit_cell() {
       echo "warning: could not record job $job in ${cell_job[index]}: --status will not ask sacct about it" >&2
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1
     if [ ${#dependency[@]} -gt 0 ]; then
-      report chained "$script: job $job, after fine-tuning job $training"
+      report chained "$script: job $job, after fine-tuning job $training${again:+ ($again)}"
       chained=$((chained + 1))
     else
-      report submitted "$script: job $job"
+      report submitted "$script: job $job${again:+ ($again)}"
       submitted=$((submitted + 1))
     fi
   elif limit_refusal "$out"; then
@@ -688,6 +718,10 @@ cell_status() {
     cell_state='done'
     return
   fi
+  if stale "$index"; then
+    cell_state=stale detail="$stale_reason: --only-missing evaluates it again"
+    return
+  fi
   recorded_job "$index"
   state=''
   [ -z "$job" ] || state=${sacct_state[$job]:-}
@@ -730,7 +764,7 @@ show_status() {
     printf '%-18s %s\n' "$cell_state" "${cell_script[index]}${detail:+: $detail}"
   done
   printf '%s cells:' "${#chosen[@]}"
-  for state in 'done' failed running pending "not submitted" "checkpoint missing"; do
+  for state in 'done' stale failed running pending "not submitted" "checkpoint missing"; do
     printf ' %s %s,' "${counts[$state]:-0}" "$state"
   done | sed 's/,$//'
   echo
