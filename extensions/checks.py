@@ -201,7 +201,8 @@ def _check_paths(answers_path: Path, run_dir: str, cell: dict) -> None:
     name = cell["name"]
     for key, path in (("script", protocol.script_path(run_dir, name)), ("log_dir", protocol.log_dir(run_dir)),
                       ("done_mark", protocol.done_mark(run_dir, name)), ("failed_mark", protocol.failed_mark(run_dir, name)),
-                      ("job_record", protocol.job_record(run_dir, name))):
+                      ("job_record", protocol.job_record(run_dir, name)),
+                      ("attempts_record", protocol.attempts_record(run_dir, name))):
         if cell[key] != path:
             raise InputError(answers_path, f"cell {name}: {key} {cell[key]!r} is not the protocol's {path!r}", "")
     if cell["config_file"] not in (None, protocol.config_file(run_dir, name)):

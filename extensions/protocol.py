@@ -63,6 +63,13 @@ def job_record(run_dir: str, name: str) -> str:
     return f"{log_dir(run_dir)}/.{name}.job"
 
 
+def attempts_record(run_dir: str, name: str) -> str:
+    """Every job submit_evals.sh submitted for the cell, a line each: job id, its final state
+    once known (`-` before), and the memory and time it asked for. It holds the attempt
+    limit and what a retry doubles; --status shows it."""
+    return f"{log_dir(run_dir)}/.{name}.attempts"
+
+
 def log_file_pattern(name: str) -> str:
     """inspect's INSPECT_EVAL_LOG_FILE_PATTERN for the cell: logs become
     `{timestamp}_{name}_{id}.eval`, and neither the timestamp nor the id holds a `_`."""
