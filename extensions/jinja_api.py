@@ -7,7 +7,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from . import checks
+from . import checks, protocol
 from .changes import inputs_differ, plan_changes
 from .experiment import CONFIG_FILE, JOB_FILE, SETUP_FILE, SUMMARY_MD
 from .plan import PLAN_FORMAT, build_plan, default_env_setup
@@ -92,6 +92,8 @@ GLOBALS = {
     "protocol_shell": protocol_shell,
     "task_check_source": task_check_source,
     "plan_format": PLAN_FORMAT,
+    "warning_signal": protocol.WARNING_SIGNAL,
+    "warning_seconds": protocol.WARNING_SECONDS,
     "template_version": template_version,
     "sources_text": sources_text,
     "inputs_differ": inputs_differ,
