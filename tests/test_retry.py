@@ -9,7 +9,9 @@ sinfo; what the sacct stand-in prints is checked against real sacct's lines in t
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 
 import pytest
@@ -218,3 +220,39 @@ def test_the_sacct_stand_in_prints_what_real_sacct_prints(tmp_path):
     lines = out.splitlines()
     assert lines == ["7|TIMEOUT|1G|UNLIMITED|e2e|normal|1", "8|OUT_OF_MEMORY|4000M|1-00:00:00|e2e|normal|1"]
     assert all(re.fullmatch(SACCT_LINE, line) for line in lines)
+
+
+def test_watch_with_only_missing_follows_each_job_to_its_end_and_retries_it(experiment_dir, slurm):
+    """Every look but the first finds the oldest job gone (SQUEUE_DRAIN=1); sacct says how each ended."""
+    answers = sacct(j1001={"State": "TIMEOUT", "Timelimit": "00:30:00"},
+                    j1002={"State": "TIMEOUT", "Timelimit": "01:00:00"})
+    result = submit(experiment_dir, slurm, "--watch", "0.1", "--only-missing", "--max-attempts", "2",
+                    "--run", "a", "--task", "t1", "--epoch", "0", SACCT=answers, SQUEUE_DRAIN="1", **CLUSTER)
+    assert result.returncode == 8, result.stdout + result.stderr
+    assert submitted(slurm, experiment_dir) == [(CELL, ["--parsable"]), (CELL, ["--parsable", "--time=0-01:00:00"])]
+    lines = result.stdout.splitlines()
+    assert "watching: looking again every 0.1 s until every cell is done or held back (Ctrl-C stops)" in lines
+    assert "retry      a/eval/t1_epoch0.slurm: job 1001 ended TIMEOUT after 0-00:30:00: attempt 2 of 2 with --time=0-01:00:00" in lines
+    assert "HELD       a/eval/t1_epoch0.slurm: 2 jobs already, the last TIMEOUT (--max-attempts 2)" in lines
+    # One squeue call per look, and one sacct call once there is a job to ask about.
+    assert len(slurm.calls("squeue")) == 3
+    assert len(slurm.calls("sacct")) == 2
+
+
+def test_watch_waits_for_accounting_to_have_the_end_of_a_job(experiment_dir, slurm):
+    """A job out of the queue that sacct still shows RUNNING is looked at again, not retried blind."""
+    answers = sacct(j1001={"State": "RUNNING"})
+    job = subprocess.Popen(
+        [str(experiment_dir / "submit_evals.sh"), "--watch", "0.1", "--only-missing", "--run", "a", "--task", "t1",
+         "--epoch", "0"],
+        stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PATH": f"{slurm.bin_dir}:{os.environ['PATH']}",
+             "RECORD_DIR": str(slurm.state), "SACCT": answers, "SQUEUE_DRAIN": "1", **CLUSTER})
+    try:
+        # It keeps looking: wait for the fifth sacct call, then stop it as a user does.
+        while len(slurm.calls("sacct")) < 5:
+            assert job.poll() is None, job.stdout.read()
+        assert len(slurm.calls("sbatch")) == 1
+    finally:
+        job.send_signal(signal.SIGINT)
+        job.communicate(timeout=60)

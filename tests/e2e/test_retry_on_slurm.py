@@ -21,9 +21,10 @@ from tests.test_submit import SACCT_LINE
 pytestmark = pytest.mark.e2e
 
 SAMPLES = 120
-# Each sample takes a second: longer than the first job's time, shorter than the second's.
+# Each sample takes a second, one after the other (a blocking sleep holds inspect's event
+# loop): in all longer than the first job's time, shorter than the second's.
 SLOW_TASK = f'''
-import asyncio
+import time
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -35,7 +36,7 @@ from inspect_ai.solver import solver
 @solver
 def slowly():
     async def solve(state, generate):
-        await asyncio.sleep(1)
+        time.sleep(1)
         state.output = ModelOutput.from_content("hf/local", state.input_text.upper())
         return state
 
@@ -87,7 +88,7 @@ def test_a_cell_over_its_time_ends_timeout_and_goes_again_with_twice_the_time_ke
     assert first.returncode == 0, first.stdout + first.stderr
     first_job = job_ids(first.stdout)[cell]
     record = cluster.wait_for_job(first_job, timeout=600)
-    assert record["JobState"] == "TIMEOUT", record
+    assert record["JobState"] == "TIMEOUT", (record, (script.parent / f"slurm-{first_job}.out").read_text())
     assert accounted(cluster, first_job) == "TIMEOUT"
     failed = (logs / ".slow_base.failed").read_text()
     assert failed.startswith("Slurm warned that the time limit is 120 s away (SIGUSR1): ")

@@ -8,7 +8,9 @@
 #                      and running ones)
 #   --max-jobs N       keep at most N of your jobs pending or running (default: the limit sacctmgr reports for you, else none)
 #   --watch [SECONDS]  keep going until every selected cell is out, looking again every
-#                      SECONDS (default 60) while cells wait for a slot; Ctrl-C stops it
+#                      SECONDS (default 60) while cells wait for a slot; Ctrl-C stops it.
+#                      With --only-missing, until every cell is done or held back: a job
+#                      that ends without success is submitted again (retried with more)
 #   --status           one line per selected cell and the counts (and the attempts of a
 #                      cell submitted more than once); submits nothing
 #   --max-attempts N   with --only-missing, submit a cell that did not succeed again only
@@ -396,6 +398,11 @@ finished() {
 submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0 dry_runs=0 held=0
 full=0 sleeper=''
 declare -A handled=() conflicted=()
+# --watch --only-missing follows each cell's job to its end (the cells in `following`), and
+# submits again the cells that did not succeed.
+follow=0
+[ "$watch" -eq 0 ] || [ "$only_missing" -eq 0 ] || [ "$dry_run" -eq 1 ] || follow=1
+declare -A following=()
 
 report() {
   printf '%-10s %s\n' "$1" "$2"
@@ -750,6 +757,7 @@ submit_cell() {
   if [ -n "${queued_id[$path]:-}" ]; then
     report queued "$script: job ${queued_id[$path]} is ${queued_state[$path],,} already"
     already_queued=$((already_queued + 1)) handled[$index]=1
+    [ "$follow" -eq 0 ] || following[$index]=1
     return
   fi
   if [ "$only_missing" -eq 1 ] && finished "$index"; then
@@ -807,6 +815,7 @@ submit_cell() {
     failed=$((failed + 1)) handled[$index]=1
   elif [ "$rc" -eq 0 ] && [ -n "$job" ]; then
     record_attempt "$index" "$job"
+    [ "$follow" -eq 0 ] || following[$index]=1
     printf '%s\n' "$job" 2>/dev/null >"${cell_job[index]}" ||
       echo "warning: could not record job $job in ${cell_job[index]}: --status will not ask sacct about it" >&2
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1
@@ -841,6 +850,15 @@ submission_pass() {
     fi
   fi
   for index in "${chosen[@]}"; do
+    if [ -n "${following[$index]:-}" ]; then
+      [ -z "${queued_id[$EXPERIMENT_DIR/${cell_script[index]}]:-}" ] || continue
+      # Out of the queue, but accounting may not have its end yet: look again next time.
+      recorded_job "$index"
+      if [ -n "$sacct_answered" ] && [ -n "$job" ]; then
+        case ${sacct_state[$job]:-} in ''|PENDING|RUNNING|COMPLETING|REQUEUED|RESIZING|SUSPENDED) continue ;; esac
+      fi
+      unset "following[$index]" "handled[$index]"
+    fi
     [ -z "${handled[$index]:-}" ] || continue
     submit_cell "$index"
   done
@@ -887,10 +905,14 @@ submit_all() {
     echo "job limit reached: $waiting cells are waiting for a slot ($(limit_line))"
   fi
   # A dry run changes nothing a later look could see: it is one pass, --watch or not.
-  if [ "$watch" -eq 1 ] && [ "$dry_run" -eq 0 ] && [ "$waiting" -gt 0 ]; then
+  if [ "$watch" -eq 1 ] && [ "$dry_run" -eq 0 ] && { [ "$waiting" -gt 0 ] || [ ${#following[@]} -gt 0 ]; }; then
     trap stop_watching INT TERM
-    echo "watching: looking again every $poll s until every cell is out (Ctrl-C stops)"
-    while [ "$waiting" -gt 0 ]; do
+    if [ "$follow" -eq 1 ]; then
+      echo "watching: looking again every $poll s until every cell is done or held back (Ctrl-C stops)"
+    else
+      echo "watching: looking again every $poll s until every cell is out (Ctrl-C stops)"
+    fi
+    while [ "$waiting" -gt 0 ] || [ ${#following[@]} -gt 0 ]; do
       sleep "$poll" &
       sleeper=$!
       wait "$sleeper"
@@ -912,6 +934,7 @@ submit_all() {
 # -- status -----------------------------------------------------------------------------------
 
 declare -A sacct_state=() sacct_mem=() sacct_time=() sacct_partition=() sacct_qos=()
+sacct_answered=
 
 # Sets `job` to the id of the cell's newest submission, as submit_evals.sh recorded it.
 recorded_job() {
@@ -925,7 +948,7 @@ recorded_job() {
 # memory (MiB per node) and time (seconds) it had, its partition and QOS.
 read_sacct() {
   local index job ids=() out id state mem time partition qos cpus
-  sacct_state=() sacct_mem=() sacct_time=() sacct_partition=() sacct_qos=()
+  sacct_state=() sacct_mem=() sacct_time=() sacct_partition=() sacct_qos=() sacct_answered=
   for index in "${chosen[@]}"; do
     recorded_job "$index"
     [ -z "$job" ] || ids+=("$job")
@@ -938,7 +961,7 @@ read_sacct() {
     return 0
   while IFS='|' read -r id state mem time partition qos cpus; do
     [[ $id =~ ^[0-9]+$ ]] || continue
-    sacct_state[$id]=${state%% *} sacct_partition[$id]=$partition sacct_qos[$id]=$qos
+    sacct_state[$id]=${state%% *} sacct_partition[$id]=$partition sacct_qos[$id]=$qos sacct_answered=1
     mem_mib "$mem" "$cpus"
     time_seconds "$time"
     sacct_mem[$id]=$mib sacct_time[$id]=$seconds
