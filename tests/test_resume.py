@@ -41,7 +41,8 @@ def unfinished_log(script: Path, status: str, **task_args_change) -> Path:
     task_args = json.loads(re.search(r"<<'TASK_ARGS'\n(.*?)\nTASK_ARGS\n", text, re.S).group(1))
     spec = EvalSpec(created="2026-11-28T13:02:44+00:00", task="capitalization", dataset=EvalDataset(),
                     model="hf/local", config=EvalConfig(), model_args={"model_path": model_path},
-                    task_args={**task_args, **task_args_change})
+                    task_args={**task_args, "split": "test", **task_args_change},  # with the task's defaults
+                    task_args_passed={**task_args, **task_args_change})
     path = script.parent / "logs" / f"2026-11-28T13-02-44-00-00_{script.stem}_aaaaaaaaaaaaaaaaaaaaaa.eval"
     path.parent.mkdir(exist_ok=True)
     write_eval_log(EvalLog(eval=spec, status=status), str(path))
