@@ -120,16 +120,23 @@ def test_a_cell_over_its_time_ends_timeout_and_goes_again_with_twice_the_time_ke
     output = (script.parent / f"slurm-{second_job}.out").read_text()
     assert f"continuing {first_log} (status cancelled): its finished samples are kept" in output
 
-    # The resumed log holds every sample; those of the first job are the first job's, not run again.
+    # The resumed log holds every sample; those the first job finished are the first job's,
+    # not run again (the few it interrupted, logged as such, are run again).
     final_log = sorted(logs.glob("*_slow_base_*.eval"))[-1]
     final = read_eval_log(str(final_log))
     assert final.status == "success"
     assert len(final.samples) == SAMPLES
-    first_samples = {sample.id: (sample.uuid, sample.started_at) for sample in kept.samples}
+    assert all(sample.error is None and sample.scores for sample in final.samples)
+    finished = [sample for sample in kept.samples if sample.error is None and sample.scores]
+    assert len(finished) > len(kept.samples) / 2, (len(finished), len(kept.samples))
+    first_samples = {sample.id: (sample.uuid, sample.started_at) for sample in finished}
     final_samples = {sample.id: (sample.uuid, sample.started_at) for sample in final.samples}
     assert {sample_id: final_samples[sample_id] for sample_id in first_samples} == first_samples
     assert final.eval.metadata["cell"] == "slow_base"
+    print(f"first job: {len(finished)} of {SAMPLES} samples finished, {len(kept.samples) - len(finished)} interrupted;"
+          f" the resumed job ran {SAMPLES - len(finished)}")
 
+    assert accounted(cluster, second_job) == "COMPLETED"
     status = submit_evals(cluster, directory, "--status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.splitlines()[:3] == [
