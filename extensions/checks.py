@@ -203,7 +203,8 @@ def _check_paths(answers_path: Path, run_dir: str, cell: dict) -> None:
                       ("done_mark", protocol.done_mark(run_dir, name)), ("failed_mark", protocol.failed_mark(run_dir, name)),
                       ("job_record", protocol.job_record(run_dir, name)),
                       ("job_times", protocol.job_times(run_dir, name)),
-                      ("gpu_samples", protocol.gpu_samples(run_dir, name))):
+                      ("gpu_samples", protocol.gpu_samples(run_dir, name)),
+                      ("attempts_record", protocol.attempts_record(run_dir, name))):
         if cell[key] != path:
             raise InputError(answers_path, f"cell {name}: {key} {cell[key]!r} is not the protocol's {path!r}", "")
     if cell["config_file"] not in (None, protocol.config_file(run_dir, name)):

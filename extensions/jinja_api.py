@@ -95,6 +95,8 @@ GLOBALS = {
     "plan_format": PLAN_FORMAT,
     "gpu_query": protocol.GPU_QUERY,
     "gpu_interval": protocol.GPU_INTERVAL,
+    "warning_signal": protocol.WARNING_SIGNAL,
+    "warning_seconds": protocol.WARNING_SECONDS,
     "template_version": template_version,
     "sources_text": sources_text,
     "inputs_differ": inputs_differ,

@@ -51,12 +51,13 @@ class Cell:
     system_prompt: str
     task_args: dict  # what the --task-config JSON gives the task (config_path aside)
     config: dict | None  # the per-cell config file (cruijff_kit's eval.yaml form), if the task reads one
-    script: str  # these six: protocol's paths, relative to the experiment directory
+    script: str  # these seven: protocol's paths, relative to the experiment directory
     config_file: str | None
     log_dir: str
     done_mark: str
     failed_mark: str
     job_record: str
+    attempts_record: str
     job_times: str  # these two: protocol's, with its JOB_ID where the job writes its id
     gpu_samples: str
     fingerprint: str  # fingerprint.cell_fingerprint: in the log's metadata and the done mark
@@ -82,7 +83,7 @@ class Run:
 # The shape of the recorded plan. Bump it when a template needs a key an older plan lacks:
 # copier.yml's plan validator then drops a recorded plan of another format, and the plan
 # is read again from the input files (0.1 recorded plans had no format: they are read again).
-PLAN_FORMAT = 5
+PLAN_FORMAT = 6
 
 
 @dataclass(kw_only=True)
@@ -527,6 +528,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         done_mark=protocol.done_mark(run.dir, name),
         failed_mark=protocol.failed_mark(run.dir, name),
         job_record=protocol.job_record(run.dir, name),
+        attempts_record=protocol.attempts_record(run.dir, name),
         job_times=protocol.job_times(run.dir, name),
         gpu_samples=protocol.gpu_samples(run.dir, name),
         fingerprint=fingerprint,

@@ -98,6 +98,26 @@ def job_of(pattern: str, file_name: str) -> str | None:
     return job if re.fullmatch(r"[0-9A-Za-z-]+", job) else None
 
 
+def attempts_record(run_dir: str, name: str) -> str:
+    """Every job submit_evals.sh submitted for the cell, a line each: job id, its final state
+    once known (`-` before), and the memory and time it asked for. It holds the attempt
+    limit and what a retry doubles; --status shows it."""
+    return f"{log_dir(run_dir)}/.{name}.attempts"
+
+
+# The warning a cell's job asks Slurm for before its time limit (`#SBATCH --signal=B:USR1@120`,
+# to the batch shell only): the script then stops inspect with SIGINT, which writes every
+# finished sample to the log, and the next job continues that log (inspect eval-retry).
+# Slurm may send it up to a minute early; 120 s leaves a large model time to stop.
+WARNING_SIGNAL = "USR1"
+WARNING_SECONDS = 120
+
+
+def warning_signal_option() -> str:
+    """The `--signal` value of every cell's header."""
+    return f"B:{WARNING_SIGNAL}@{WARNING_SECONDS}"
+
+
 def log_file_pattern(name: str) -> str:
     """inspect's INSPECT_EVAL_LOG_FILE_PATTERN for the cell: logs become
     `{timestamp}_{name}_{id}.eval`, and neither the timestamp nor the id holds a `_`."""

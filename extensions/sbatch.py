@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import protocol
 from .errors import InputError
 
 # sbatch reads an `#SBATCH` line's options split on white space, with its own quoting rules,
@@ -51,6 +52,8 @@ def run_header(values: dict[str, tuple[object, Path | str]]) -> list[list[str]]:
 
 
 def header_lines(sbatch: list[list[str]], job_name: str) -> str:
-    """The `#SBATCH` lines of one cell's script: its job name and log file, then the run's."""
-    lines = [["job-name", checked("job-name", job_name, "the plan")], ["output", "slurm-%j.out"], *sbatch]
+    """The `#SBATCH` lines of one cell's script: its job name, log file and the warning it
+    takes before its time limit (protocol.WARNING_SIGNAL), then the run's."""
+    lines = [["job-name", checked("job-name", job_name, "the plan")], ["output", "slurm-%j.out"],
+             ["signal", protocol.warning_signal_option()], *sbatch]
     return "\n".join(f"#SBATCH --{option}={value}" for option, value in lines)

@@ -118,6 +118,7 @@ _PROTOCOL_OPTIONS = {
     "--array": "one job per cell: an array would run the cell several times",
     "--dependency": "submit_evals.sh chains each cell to its own fine-tuning job",
     "--wrap": "the job is the cell's script",
+    "--signal": "each cell asks for SIGUSR1 before its time limit, to stop inspect with its samples saved",
 }
 
 

@@ -196,7 +196,12 @@ def signalled_job(script: Path, gpu_path, job_id: str, signum: int) -> int:
                 break
             assert job.poll() is None, job.communicate()
             time.sleep(0.05)
+        # Slurm signals every process of the job (its cgroup), inspect's process group too.
         os.killpg(job.pid, signum)
+        try:
+            os.kill(int((record_dir / "inspect.pid").read_text()), signum)
+        except ProcessLookupError:
+            pass
         job.communicate(timeout=60)
     finally:
         if job.poll() is None:

@@ -21,6 +21,7 @@ def test_seed_order_first_then_added_options_in_their_order_and_empty_ones_left_
     assert header_lines(header, "eval-cap-r8").splitlines() == [
         "#SBATCH --job-name=eval-cap-r8",
         "#SBATCH --output=slurm-%j.out",
+        "#SBATCH --signal=B:USR1@120",  # the job stops inspect cleanly before its time limit
         "#SBATCH --nodes=1",
         "#SBATCH --time=0:30:00",
         "#SBATCH --account=lab",

@@ -85,14 +85,40 @@ for job in jobs:
     print(re.sub(r"%([a-zA-Z])", lambda m: str(job.get(fields[m.group(1)], "")), form))
 """
 
+# SACCT: job id -> its state, or the fields sacct gives for it; what a test leaves out is
+# what Slurm 22.05 gives a job submitted without --mem or --time (tests/e2e checks this
+# stand-in's lines against real sacct's, SACCT_LINE).
 _SACCT = """
 if "SACCT" not in os.environ:
     sys.exit("sacct: error: Problem talking to the database: Connection refused")
-states = json.loads(os.environ["SACCT"])
+jobs = json.loads(os.environ["SACCT"])
 ids = [a.split("=", 1)[1] for a in args if a.startswith("--jobs=")][0].split(",")
+fields = [a.split("=", 1)[1] for a in args if a.startswith("--format=")][0].split(",")
 for job_id in ids:
-    if job_id in states:
-        print(f"{job_id}|{states[job_id]}")
+    if job_id in jobs:
+        job = jobs[job_id] if isinstance(jobs[job_id], dict) else {"State": jobs[job_id]}
+        job = {"JobIDRaw": job_id, "ReqMem": "1G", "Timelimit": "UNLIMITED", "Partition": "e2e", "QOS": "normal",
+               "ReqCPUS": "1", **job}
+        print("|".join(job[field] for field in fields))
+"""
+
+# A line of `sacct --parsable2 --format=JobIDRaw,State,ReqMem,Timelimit,Partition,QOS,ReqCPUS`
+# as Slurm 22.05 prints it (a state may be followed by " by UID": "CANCELLED by 0").
+SACCT_LINE = (r"[0-9]+\|[A-Z_]+( by [0-9]+)?\|[0-9]+(\.[0-9]+)?[KMGT]\|"
+              r"(UNLIMITED|Partition_Limit|([0-9]+-)?[0-9]{2}:[0-9]{2}:[0-9]{2})\|[^|]*\|[^|]*\|[0-9]+")
+
+# SCONTROL_PARTITION: what `scontrol --oneliner show partition` prints; SINFO_MEM: the
+# nodes' memory as `sinfo --format=%m` prints it. Unset: Slurm does not answer.
+_SCONTROL = """
+if "SCONTROL_PARTITION" not in os.environ:
+    sys.exit("slurm_load_partitions: Unable to contact slurm controller (connect failure)")
+print(os.environ["SCONTROL_PARTITION"])
+"""
+
+_SINFO = """
+if "SINFO_MEM" not in os.environ:
+    sys.exit("slurm_load_partitions: Unable to contact slurm controller (connect failure)")
+print(os.environ["SINFO_MEM"])
 """
 
 _SACCTMGR = """
@@ -134,7 +160,8 @@ def slurm(tmp_path) -> Slurm:
     bin_dir.mkdir()
     state = tmp_path / "slurm-state"
     state.mkdir()
-    for name, body in (("sbatch", _SBATCH), ("squeue", _SQUEUE), ("sacct", _SACCT), ("sacctmgr", _SACCTMGR)):
+    for name, body in (("sbatch", _SBATCH), ("squeue", _SQUEUE), ("sacct", _SACCT), ("sacctmgr", _SACCTMGR),
+                       ("scontrol", _SCONTROL), ("sinfo", _SINFO)):
         path = bin_dir / name
         path.write_text(_PRELUDE.format(python=sys.executable) + body)
         path.chmod(path.stat().st_mode | stat.S_IXUSR)

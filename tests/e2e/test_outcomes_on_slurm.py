@@ -81,7 +81,12 @@ def test_an_erroring_task_fails_and_only_it_is_resubmitted(render, cluster, tiny
     (done,) = [line for line in lines if line.startswith("done ")]
     assert f"{BASE}/eval/capitalization_base.slurm" in done
 
-    again = submit_evals(cluster, directory, "--only-missing")
+    # The task raised: it would raise again, so it is held back unless asked (issue 19).
+    held = submit_evals(cluster, directory, "--only-missing")
+    assert held.returncode == 8, held.stdout + held.stderr
+    assert job_ids(held.stdout) == {}, held.stdout
+    assert f"HELD       {BASE}/eval/broken_base.slurm: its task raised" in held.stdout
+    again = submit_evals(cluster, directory, "--only-missing", "--retry-errors")
     assert list(job_ids(again.stdout)) == [f"{BASE}/eval/broken_base.slurm"], again.stdout + again.stderr
     cluster.wait_for_job(job_ids(again.stdout)[f"{BASE}/eval/broken_base.slurm"], timeout=600)
 

@@ -9,8 +9,15 @@
 #                      running ones
 #   --max-jobs N       keep at most N of your jobs pending or running (default: the limit sacctmgr reports for you, else none)
 #   --watch [SECONDS]  keep going until every selected cell is out, looking again every
-#                      SECONDS (default 60) while cells wait for a slot; Ctrl-C stops it
-#   --status           one line per selected cell and the counts; submits nothing
+#                      SECONDS (default 60) while cells wait for a slot; Ctrl-C stops it.
+#                      With --only-missing, until every cell is done or held back: a job
+#                      that ends without success is submitted again (retried with more)
+#   --status           one line per selected cell and the counts (and the attempts of a
+#                      cell submitted more than once); submits nothing
+#   --max-attempts N   with --only-missing, submit a cell that did not succeed again only
+#                      while it has had fewer than N jobs (default 3)
+#   --retry-errors     with --only-missing, submit again a cell whose log says its task
+#                      raised (held back otherwise: it would raise again)
 #   --run RUN, --task TASK, --epoch N|base
 #                      select cells (each may be repeated)
 #   --after RUN=JOBID  chain RUN's cells to this fine-tuning job
@@ -22,6 +29,13 @@
 # given with --after): it starts when training succeeds and is cancelled if training fails.
 # A cell already pending or running is never submitted again.
 #
+# With --only-missing, a cell whose last job ended OUT_OF_MEMORY goes again with twice the
+# memory that job had, one that ended TIMEOUT with twice its time: as sbatch options
+# (--mem=, --time=), the script unchanged. Growth stops at what the cluster allows (the
+# partition's MaxMemPerNode or its nodes' memory, its MaxTime, the QOS's MaxWall), else at
+# SUBMIT_EVALS_MAX_MEM / SUBMIT_EVALS_MAX_TIME (default 1T and 7-00:00:00, said when used).
+# Every job of a cell is recorded beside its logs (.CELL.attempts): job, state, memory, time.
+#
 # Exit status (when several apply, the lowest non-zero one):
 #   0  every selected cell was submitted, chained, or is queued already (--status: all done)
 #   1  sbatch failed for a cell (--status: a cell failed)
@@ -32,12 +46,13 @@
 #   5  the job limit was reached: cells are waiting for a slot (run again, or use --watch)
 #   6  --status: not every cell is done yet, none failed
 #   7  another submit_evals.sh is submitting in this experiment: nothing was submitted
+#   8  cells held back: at the attempt limit, at the cluster's ceiling, or their task raised
 #   130  stopped by Ctrl-C
 #
 # Rendered by copier-inspect-slurm; needs only bash, coreutils' timeout, util-linux's flock
-# and Slurm's sbatch, squeue, sacct and sacctmgr. One squeue call per pass, whatever the
-# number of cells. A Slurm command that does not answer within SUBMIT_EVALS_SLURM_TIMEOUT
-# seconds (default 120) is an error naming it.
+# and Slurm's sbatch, squeue, sacct, sacctmgr, scontrol and sinfo. One squeue call per pass,
+# whatever the number of cells. A Slurm command that does not answer within
+# SUBMIT_EVALS_SLURM_TIMEOUT seconds (default 120) is an error naming it.
 
 set -uo pipefail
 
@@ -60,15 +75,23 @@ LOCK_FILE=${BASH_SOURCE[0]}
 load_plan() {
   run r8_lr1e-5 r8_lr1e-5 r8_lr1e-5
   cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0 r8_lr1e-5/eval/capitalization_epoch0.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch0.complete r8_lr1e-5/eval/logs/.capitalization_epoch0.failed r8_lr1e-5/eval/logs/.capitalization_epoch0.job a85094193005e045
+  attempts r8_lr1e-5/eval/logs/.capitalization_epoch0.attempts
   cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_epoch1.job 8d83c2f00a5c883d
+  attempts r8_lr1e-5/eval/logs/.capitalization_epoch1.attempts
   cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_6L_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.job a343d4dcbba1ae08
+  attempts r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.attempts
   run r16_lr1e-5 r16_lr1e-5 r16_lr1e-5
   cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0 r16_lr1e-5/eval/capitalization_epoch0.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch0.complete r16_lr1e-5/eval/logs/.capitalization_epoch0.failed r16_lr1e-5/eval/logs/.capitalization_epoch0.job db94bd340e8967ac
+  attempts r16_lr1e-5/eval/logs/.capitalization_epoch0.attempts
   cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_epoch1.job bbdae5624fa9e3dc
+  attempts r16_lr1e-5/eval/logs/.capitalization_epoch1.attempts
   cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_6L_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.job fe2a919aba487c73
+  attempts r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.attempts
   run Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base ''
   cell capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.job dfccd72b93755478
+  attempts Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.attempts
   cell capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.job 82b4ce6f208986cd
+  attempts Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.attempts
 }
 
 declare -a cell_run_dir=() cell_run=() cell_task=() cell_epoch=() cell_name=() cell_checkpoint=()
@@ -96,6 +119,10 @@ unchecked_task() {
   local index=$((${#cell_name[@]} - 1))
   task_file_of[$index]=$1 task_origin_of[$index]=$2 task_function_of[$index]=$3 task_arguments_of[$index]=$4
 }
+declare -a cell_attempts=()
+attempts() {
+  cell_attempts[${#cell_name[@]} - 1]=$EXPERIMENT_DIR/$1
+}
 load_plan
 
 # -- options ----------------------------------------------------------------------------------
@@ -121,6 +148,8 @@ watch=0
 poll=60
 max_jobs=''
 limit_source=''
+max_attempts=3
+retry_errors=0
 runs=()
 tasks=()
 epochs=()
@@ -145,6 +174,12 @@ while [ $# -gt 0 ]; do
       [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] || usage_error "--max-jobs takes a number of jobs from 1 to 999999999, got '$2'"
       max_jobs=$2 limit_source="--max-jobs"
       shift ;;
+    --max-attempts)
+      needs_value "$@"
+      [[ $2 =~ ^[1-9][0-9]{0,3}$ ]] || usage_error "--max-attempts takes a number of jobs per cell from 1 to 9999, got '$2'"
+      max_attempts=$2
+      shift ;;
+    --retry-errors) retry_errors=1 ;;
     --run) needs_value "$@"; runs+=("$2"); shift ;;
     --task) needs_value "$@"; tasks+=("$2"); shift ;;
     --epoch) needs_value "$@"; epochs+=("$2"); shift ;;
@@ -385,10 +420,15 @@ stale() {
 
 # -- one submission pass ----------------------------------------------------------------------
 
-submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0 dry_runs=0
+submitted=0 chained=0 already_queued=0 already_done=0 skipped=0 failed=0 refused=0 waiting=0 dry_runs=0 held=0
 stale_reason=''
 full=0 sleeper=''
 declare -A handled=() conflicted=()
+# --watch --only-missing follows each cell's job to its end (the cells in `following`), and
+# submits again the cells that did not succeed.
+follow=0
+[ "$watch" -eq 0 ] || [ "$only_missing" -eq 0 ] || [ "$dry_run" -eq 1 ] || follow=1
+declare -A following=()
 
 report() {
   printf '%-10s %s\n' "$1" "$2"
@@ -503,8 +543,235 @@ if problems:
 TASK_CHECK
 }
 
+# -- retry with more --------------------------------------------------------------------------
+
+# Sets `mib` to a memory amount in MiB per node, or to nothing when it says none: sbatch's
+# --mem (MiB unless K, M, G or T follows) and sacct's ReqMem ("4000M", "32G", "1.50G"; before
+# Slurm 21.08 "4000Mn" per node, "2000Mc" per CPU, times the CPUs in $2).
+mem_mib() {
+  local whole fraction=0 digits=1 unit factor
+  mib=''
+  [[ $1 =~ ^([0-9]+)(\.([0-9]+))?([KMGT]?)([nc]?)$ ]] || return 0
+  whole=$((10#${BASH_REMATCH[1]})) unit=${BASH_REMATCH[4]:-M}
+  if [ -n "${BASH_REMATCH[3]}" ]; then
+    fraction=$((10#${BASH_REMATCH[3]})) digits=$((10 ** ${#BASH_REMATCH[3]}))
+  fi
+  case $unit in K) factor=1 ;; M) factor=1024 ;; G) factor=$((1024 ** 2)) ;; T) factor=$((1024 ** 3)) ;; esac
+  mib=$(( (whole * digits + fraction) * factor / digits / 1024 ))
+  if [ "${BASH_REMATCH[5]}" = c ] && [[ ${2:-} =~ ^[1-9][0-9]*$ ]]; then mib=$((mib * $2)); fi
+  [ "$mib" -gt 0 ] || mib=''  # --mem=0: the whole node, nothing to double
+}
+
+# Sets `seconds` to a time limit in seconds, or to nothing for none: sbatch's --time
+# (minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S) and sacct's Timelimit ("01:00:00",
+# "1-00:00:00"; "UNLIMITED", "Partition_Limit": none).
+time_seconds() {
+  local days=0 rest=$1 parts=()
+  seconds=''
+  [[ $1 =~ ^([0-9]+-)?[0-9]+(:[0-9]+){0,2}$ ]] || return 0
+  if [[ $rest == *-* ]]; then days=$((10#${rest%%-*})) rest=${rest#*-}; fi
+  IFS=: read -r -a parts <<<"$rest"
+  local a=$((10#${parts[0]})) b=$((10#${parts[1]:-0})) c=$((10#${parts[2]:-0}))
+  if [[ $1 == *-* ]]; then
+    # After days: hours, then minutes, then seconds.
+    seconds=$((days * 86400 + a * 3600 + b * 60 + c))
+  else
+    case ${#parts[@]} in
+      1) seconds=$((a * 60)) ;;
+      2) seconds=$((a * 60 + b)) ;;
+      3) seconds=$((a * 3600 + b * 60 + c)) ;;
+    esac
+  fi
+  [ "$seconds" -gt 0 ] || seconds=''
+}
+
+# As sbatch takes them back: whole gibibytes as G, else M; times as D-HH:MM:SS.
+mem_text() {
+  if [ $(($1 % 1024)) -eq 0 ]; then echo "$(($1 / 1024))G"; else echo "${1}M"; fi
+}
+time_text() {
+  printf '%d-%02d:%02d:%02d\n' $(($1 / 86400)) $(($1 % 86400 / 3600)) $(($1 % 3600 / 60)) $(($1 % 60))
+}
+
+# The value of an `#SBATCH --OPTION=VALUE` line of a script, or nothing.
+script_option() {
+  local line
+  line=$(grep -m1 -E "^#SBATCH[[:space:]]+--$2=" "$1" 2>/dev/null)
+  line=${line#*--"$2"=}
+  echo "${line%%[[:space:]]*}"
+}
+
+declare -A ceiling_mem=() ceiling_time=() ceiling_mem_source=() ceiling_time_source=()
+DEFAULT_MAX_MEM=${SUBMIT_EVALS_MAX_MEM:-1T}
+DEFAULT_MAX_TIME=${SUBMIT_EVALS_MAX_TIME:-7-00:00:00}
+
+# What the cluster lets one job of PARTITION (nothing: the default partition) under QOS
+# have, read once per pair: memory from the partition's MaxMemPerNode and its nodes' memory
+# (sinfo), time from its MaxTime and the QOS's MaxWall; the stated defaults where Slurm
+# says nothing.
+find_ceiling() {
+  local key="$1|$2" out field value
+  [ -z "${ceiling_mem[$key]:-}" ] || return 0
+  local mem='' time='' mem_source='' time_source=''
+  out=$(timeout "$SLURM_TIMEOUT" scontrol --oneliner show partition ${1:+"$1"} 2>/dev/null)
+  # Without a name, every partition: the default one is the one a job without --partition gets.
+  [ -n "$1" ] || out=$(grep -m1 'Default=YES' <<<"$out")
+  for field in $out; do
+    value=${field#*=}
+    case $field in
+      MaxTime=*)
+        time_seconds "$value"
+        [ -z "$seconds" ] || time=$seconds time_source="partition ${1:-(default)} MaxTime" ;;
+      MaxMemPerNode=*)
+        mem_mib "$value"
+        [ -z "$mib" ] || mem=$mib mem_source="partition ${1:-(default)} MaxMemPerNode" ;;
+    esac
+  done
+  out=$(timeout "$SLURM_TIMEOUT" sinfo --noheader ${1:+--partition="$1"} --format=%m 2>/dev/null)
+  while read -r value; do
+    mem_mib "${value%+}"
+    if [ -n "$mib" ] && { [ -z "$mem" ] || [ "$mib" -lt "$mem" ]; }; then
+      mem=$mib mem_source="the memory of partition ${1:-(default)}'s nodes (sinfo)"
+    fi
+  done <<<"$out"
+  if [ -n "$2" ]; then
+    out=$(timeout "$SLURM_TIMEOUT" sacctmgr --noheader --parsable2 show qos where name="$2" format=MaxWall 2>/dev/null)
+    time_seconds "${out%%$'\n'*}"
+    if [ -n "$seconds" ] && { [ -z "$time" ] || [ "$seconds" -lt "$time" ]; }; then
+      time=$seconds time_source="QOS $2 MaxWall"
+    fi
+  fi
+  if [ -z "$mem" ]; then
+    mem_mib "$DEFAULT_MAX_MEM"
+    mem=${mib:-1048576} mem_source="no limit found in Slurm: the default SUBMIT_EVALS_MAX_MEM=$DEFAULT_MAX_MEM"
+  fi
+  if [ -z "$time" ]; then
+    time_seconds "$DEFAULT_MAX_TIME"
+    time=${seconds:-604800} time_source="no limit found in Slurm: the default SUBMIT_EVALS_MAX_TIME=$DEFAULT_MAX_TIME"
+  fi
+  ceiling_mem[$key]=$mem ceiling_time[$key]=$time
+  ceiling_mem_source[$key]=$mem_source ceiling_time_source[$key]=$time_source
+}
+
+# Sets `attempts_made` to the number of jobs the cell had, and `last_mem`/`last_time` to what
+# its newest one asked for beyond its script (nothing when it asked for the script's).
+read_attempts() {
+  local index=$1 id state mem time
+  attempts_made=0 last_mem='' last_time=''
+  if [ -f "${cell_attempts[index]}" ]; then
+    while read -r id state mem time; do
+      [[ $id =~ ^[0-9]+$ ]] || continue
+      attempts_made=$((attempts_made + 1)) last_mem=$mem last_time=$time
+    done <"${cell_attempts[index]}"
+  fi
+  # Submitted by a submit_evals.sh that kept no attempts: its job record is one.
+  if [ "$attempts_made" -eq 0 ]; then
+    recorded_job "$index"
+    [ -z "$job" ] || attempts_made=1
+  fi
+  [ "$last_mem" != - ] || last_mem=''
+  [ "$last_time" != - ] || last_time=''
+}
+
+# Decides how a cell that did not succeed goes again (--only-missing). Sets `grow` to the
+# sbatch options (empty: as its script says) and `retry_note` to why; returns 1 when it is
+# held back, with the reason in `retry_note`.
+plan_retry() {
+  local index=$1 path=$2 state='' had_mem had_time key mark='' new job
+  grow=() retry_note=''
+  read_attempts "$index"
+  [ "$attempts_made" -gt 0 ] || return 0
+  recorded_job "$index"
+  [ -z "$job" ] || state=${sacct_state[$job]:-}
+  [ ! -f "${cell_failed[index]}" ] || read -r mark <"${cell_failed[index]}"
+  # The script wrote the log's status into the failed mark: a task that raised raises again.
+  # A job Slurm killed leaves no such mark (or one saying it was killed).
+  if [[ $mark == *": status error: "* ]] && [ "$retry_errors" -eq 0 ]; then
+    case $state in TIMEOUT|OUT_OF_MEMORY|PREEMPTED|NODE_FAIL|BOOT_FAIL|DEADLINE|CANCELLED) ;; *)
+      retry_note="its task raised (${mark}): it would raise again; fix it, or give --retry-errors"
+      return 1 ;;
+    esac
+  fi
+  if [ "$attempts_made" -ge "$max_attempts" ]; then
+    retry_note="$attempts_made jobs already${state:+, the last $state} (--max-attempts $max_attempts)"
+    return 1
+  fi
+  # What the last job had: sacct's account of it, else what it was asked to have.
+  had_mem=${sacct_mem[$job]:-} had_time=${sacct_time[$job]:-}
+  if [ -z "$had_mem" ]; then mem_mib "${last_mem:-$(script_option "$path" mem)}"; had_mem=$mib; fi
+  if [ -z "$had_time" ]; then time_seconds "${last_time:-$(script_option "$path" time)}"; had_time=$seconds; fi
+  [ -z "$last_mem" ] || grow+=(--mem="$last_mem")
+  [ -z "$last_time" ] || grow+=(--time="$last_time")
+  case $state in
+    OUT_OF_MEMORY)
+      if [ -z "$had_mem" ]; then
+        retry_note="job $job ended OUT_OF_MEMORY, but neither sacct nor the script says how much memory it had: going again as it was"
+        return 0
+      fi
+      key="${sacct_partition[$job]:-$(script_option "$path" partition)}|${sacct_qos[$job]:-}"
+      find_ceiling "${key%|*}" "${key##*|}"
+      if [ "$had_mem" -ge "${ceiling_mem[$key]}" ]; then
+        retry_note="job $job ended OUT_OF_MEMORY with $(mem_text "$had_mem"), already the most a job may have (${ceiling_mem_source[$key]})"
+        return 1
+      fi
+      new=$((had_mem * 2))
+      retry_note="job $job ended OUT_OF_MEMORY with $(mem_text "$had_mem")"
+      if [ "$new" -ge "${ceiling_mem[$key]}" ]; then
+        new=${ceiling_mem[$key]} retry_note+=", twice that is more than the ceiling $(mem_text "$new") (${ceiling_mem_source[$key]})"
+      fi
+      grow=("${grow[@]/#--mem=*/}")
+      grow=(--mem="$(mem_text "$new")" ${grow[@]+"${grow[@]}"}) ;;
+    TIMEOUT)
+      if [ -z "$had_time" ]; then
+        retry_note="job $job ended TIMEOUT, but neither sacct nor the script says its time limit: going again as it was"
+        return 0
+      fi
+      key="${sacct_partition[$job]:-$(script_option "$path" partition)}|${sacct_qos[$job]:-}"
+      find_ceiling "${key%|*}" "${key##*|}"
+      if [ "$had_time" -ge "${ceiling_time[$key]}" ]; then
+        retry_note="job $job ended TIMEOUT after $(time_text "$had_time"), already the longest a job may run (${ceiling_time_source[$key]})"
+        return 1
+      fi
+      new=$((had_time * 2))
+      retry_note="job $job ended TIMEOUT after $(time_text "$had_time")"
+      if [ "$new" -ge "${ceiling_time[$key]}" ]; then
+        new=${ceiling_time[$key]} retry_note+=", twice that is more than the ceiling $(time_text "$new") (${ceiling_time_source[$key]})"
+      fi
+      grow=("${grow[@]/#--time=*/}")
+      grow=(--time="$(time_text "$new")" ${grow[@]+"${grow[@]}"}) ;;
+    '') retry_note="job ${job:-?} left no state in sacct" ;;
+    *) retry_note="job $job ended $state" ;;
+  esac
+  local kept=() option
+  for option in ${grow[@]+"${grow[@]}"}; do [ -z "$option" ] || kept+=("$option"); done
+  grow=(${kept[@]+"${kept[@]}"})
+  retry_note+=": attempt $((attempts_made + 1)) of $max_attempts${grow[*]:+ with ${grow[*]}}"
+}
+
+# Appends the cell's new job to its attempts, with the memory and time it asked for beyond
+# its script ('-': the script's), after writing the previous job's final state into its line.
+record_attempt() {
+  local index=$1 new_job=$2 file=${cell_attempts[$1]} mem=- time=- option lines=() id state rest job
+  for option in ${grow[@]+"${grow[@]}"}; do
+    case $option in --mem=*) mem=${option#*=} ;; --time=*) time=${option#*=} ;; esac
+  done
+  if [ -f "$file" ]; then
+    while read -r id state rest; do
+      [ "$state" != - ] || [ -z "${sacct_state[$id]:-}" ] || state=${sacct_state[$id]}
+      lines+=("$id $state $rest")
+    done <"$file"
+  else
+    # The job a submit_evals.sh without attempts recorded is the first.
+    recorded_job "$index"
+    [ -z "$job" ] || [ "$job" = "$new_job" ] || lines+=("$job ${sacct_state[$job]:--} - -")
+  fi
+  lines+=("$new_job - $mem $time")
+  printf '%s\n' "${lines[@]}" 2>/dev/null >"$file" ||
+    echo "warning: could not record job $new_job in $file: its attempts will be undercounted" >&2
+}
+
 submit_cell() {
-  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line task_problem again
+  local index=$1 script=${cell_script[$1]} path eval_dir dependency=() out rc job='' line task_problem again grow=() retry_note=''
   path="$EXPERIMENT_DIR/$script"
   eval_dir=${path%/*}
 
@@ -516,6 +783,7 @@ submit_cell() {
   if [ -n "${queued_id[$path]:-}" ]; then
     report queued "$script: job ${queued_id[$path]} is ${queued_state[$path],,} already"
     already_queued=$((already_queued + 1)) handled[$index]=1
+    [ "$follow" -eq 0 ] || following[$index]=1
     return
   fi
   if [ "$only_missing" -eq 1 ] && finished "$index"; then
@@ -541,6 +809,11 @@ submit_cell() {
     fi
     dependency=(--dependency="afterok:$training" --kill-on-invalid-dep=yes)
   fi
+  if [ "$only_missing" -eq 1 ] && ! plan_retry "$index" "$path"; then
+    report HELD "$script: $retry_note"
+    held=$((held + 1)) handled[$index]=1
+    return
+  fi
   if [ -n "$max_jobs" ] && [ "$queue_jobs" -ge "$max_jobs" ]; then
     full=1
   fi
@@ -549,14 +822,15 @@ submit_cell() {
     return
   fi
 
+  [ -z "$retry_note" ] || report retry "$script: $retry_note"
   if [ "$dry_run" -eq 1 ]; then
     printf -v out %q "$eval_dir"
-    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }${path##*/}${again:+  # $again}"
+    report dry-run "cd $out && sbatch ${dependency[*]:+${dependency[*]} }${grow[*]:+${grow[*]} }${path##*/}${again:+  # $again}"
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1 dry_runs=$((dry_runs + 1))
     return
   fi
   # From the eval directory: the script finds its experiment through $SLURM_SUBMIT_DIR.
-  out=$(cd "$eval_dir" && timeout "$SLURM_TIMEOUT" sbatch --parsable "${dependency[@]}" "${path##*/}" 2>&1)
+  out=$(cd "$eval_dir" && timeout "$SLURM_TIMEOUT" sbatch --parsable "${dependency[@]}" "${grow[@]}" "${path##*/}" 2>&1)
   rc=$?
   # --parsable prints "ID" or "ID;CLUSTER"; warnings may come first. A site's sbatch wrapper
   # may print sbatch's plain "Submitted batch job ID" instead.
@@ -570,6 +844,8 @@ submit_cell() {
     report FAILED "$script: sbatch did not answer within $SLURM_TIMEOUT s: the job may have been submitted all the same; look with squeue before submitting this cell again"
     failed=$((failed + 1)) handled[$index]=1
   elif [ "$rc" -eq 0 ] && [ -n "$job" ]; then
+    record_attempt "$index" "$job"
+    [ "$follow" -eq 0 ] || following[$index]=1
     printf '%s\n' "$job" 2>/dev/null >"${cell_job[index]}" ||
       echo "warning: could not record job $job in ${cell_job[index]}: --status will not ask sacct about it" >&2
     queue_jobs=$((queue_jobs + 1)) handled[$index]=1
@@ -593,6 +869,8 @@ submit_cell() {
 submission_pass() {
   local index
   full=0 waiting=0
+  # The states of the cells' last jobs, for what a retry gets: one sacct call per pass.
+  [ "$only_missing" -eq 0 ] || read_sacct
   if ! read_queue; then
     if [ "$dry_run" -eq 1 ]; then
       echo "warning: squeue failed: this dry run shows the commands as if nothing were queued" >&2
@@ -602,6 +880,15 @@ submission_pass() {
     fi
   fi
   for index in "${chosen[@]}"; do
+    if [ -n "${following[$index]:-}" ]; then
+      [ -z "${queued_id[$EXPERIMENT_DIR/${cell_script[index]}]:-}" ] || continue
+      # Out of the queue, but accounting may not have its end yet: look again next time.
+      recorded_job "$index"
+      if [ -n "$sacct_answered" ] && [ -n "$job" ]; then
+        case ${sacct_state[$job]:-} in ''|PENDING|RUNNING|COMPLETING|REQUEUED|RESIZING|SUSPENDED) continue ;; esac
+      fi
+      unset "following[$index]" "handled[$index]"
+    fi
     [ -z "${handled[$index]:-}" ] || continue
     submit_cell "$index"
   done
@@ -610,7 +897,8 @@ submission_pass() {
 summary() {
   [ "$dry_run" -eq 0 ] || echo "dry run: $dry_runs sbatch commands shown, none run"
   echo "$submitted submitted now, $chained chained to fine-tuning, $already_queued already queued," \
-    "$already_done already done, $skipped skipped, $waiting waiting for a slot, $failed failed, $refused refused"
+    "$already_done already done, $skipped skipped, $waiting waiting for a slot, $failed failed, $refused refused$(
+    [ "$held" -eq 0 ] || echo ", $held held back")"
 }
 
 limit_line() {
@@ -626,6 +914,7 @@ exit_status() {
   if [ "$refused" -gt 0 ]; then return 3; fi
   if [ "$skipped" -gt 0 ]; then return 4; fi
   if [ "$waiting" -gt 0 ]; then return 5; fi
+  if [ "$held" -gt 0 ]; then return 8; fi
   return 0
 }
 
@@ -646,10 +935,14 @@ submit_all() {
     echo "job limit reached: $waiting cells are waiting for a slot ($(limit_line))"
   fi
   # A dry run changes nothing a later look could see: it is one pass, --watch or not.
-  if [ "$watch" -eq 1 ] && [ "$dry_run" -eq 0 ] && [ "$waiting" -gt 0 ]; then
+  if [ "$watch" -eq 1 ] && [ "$dry_run" -eq 0 ] && { [ "$waiting" -gt 0 ] || [ ${#following[@]} -gt 0 ]; }; then
     trap stop_watching INT TERM
-    echo "watching: looking again every $poll s until every cell is out (Ctrl-C stops)"
-    while [ "$waiting" -gt 0 ]; do
+    if [ "$follow" -eq 1 ]; then
+      echo "watching: looking again every $poll s until every cell is done or held back (Ctrl-C stops)"
+    else
+      echo "watching: looking again every $poll s until every cell is out (Ctrl-C stops)"
+    fi
+    while [ "$waiting" -gt 0 ] || [ ${#following[@]} -gt 0 ]; do
       sleep "$poll" &
       sleeper=$!
       wait "$sleeper"
@@ -670,7 +963,8 @@ submit_all() {
 
 # -- status -----------------------------------------------------------------------------------
 
-declare -A sacct_state=()
+declare -A sacct_state=() sacct_mem=() sacct_time=() sacct_partition=() sacct_qos=()
+sacct_answered=
 
 # Sets `job` to the id of the cell's newest submission, as submit_evals.sh recorded it.
 recorded_job() {
@@ -679,18 +973,28 @@ recorded_job() {
   [[ $job =~ ^[0-9]+$ ]] || job=''
 }
 
-# One sacct call for every job the submissions recorded, when accounting is there.
+# One sacct call for every job the submissions recorded (each cell's newest, and the
+# earlier attempts --status shows), when accounting is there. Per job: its state, the
+# memory (MiB per node) and time (seconds) it had, its partition and QOS.
 read_sacct() {
-  local index job ids=() out id state
+  local index job ids=() out id state mem time partition qos cpus
+  sacct_state=() sacct_mem=() sacct_time=() sacct_partition=() sacct_qos=() sacct_answered=
   for index in "${chosen[@]}"; do
     recorded_job "$index"
     [ -z "$job" ] || ids+=("$job")
+    [ "$show_status" -eq 0 ] || [ ! -f "${cell_attempts[index]}" ] ||
+      while read -r id _; do [[ ! $id =~ ^[0-9]+$ ]] || [ "$id" = "$job" ] || ids+=("$id"); done <"${cell_attempts[index]}"
   done
   [ ${#ids[@]} -gt 0 ] || return 0
-  out=$(IFS=,; timeout "$SLURM_TIMEOUT" sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" --format=JobIDRaw,State 2>/dev/null) ||
+  out=$(IFS=,; timeout "$SLURM_TIMEOUT" sacct --noheader --parsable2 --allocations --jobs="${ids[*]}" \
+    --format=JobIDRaw,State,ReqMem,Timelimit,Partition,QOS,ReqCPUS 2>/dev/null) ||
     return 0
-  while IFS='|' read -r id state; do
-    [[ $id =~ ^[0-9]+$ ]] && sacct_state[$id]=${state%% *}
+  while IFS='|' read -r id state mem time partition qos cpus; do
+    [[ $id =~ ^[0-9]+$ ]] || continue
+    sacct_state[$id]=${state%% *} sacct_partition[$id]=$partition sacct_qos[$id]=$qos sacct_answered=1
+    mem_mib "$mem" "$cpus"
+    time_seconds "$time"
+    sacct_mem[$id]=$mib sacct_time[$id]=$seconds
   done <<<"$out"
 }
 
@@ -753,6 +1057,23 @@ cell_status() {
   cell_state="not submitted"
 }
 
+# Under a cell submitted more than once, a line per job: its state and what it asked for.
+show_attempts() {
+  local file=${cell_attempts[$1]} id state mem time number=0 lines=() options line
+  [ -f "$file" ] || return 0
+  while read -r id state mem time; do
+    [[ $id =~ ^[0-9]+$ ]] || continue
+    number=$((number + 1)) options=()
+    [ "$state" != - ] || state=${sacct_state[$id]:-${job_state[$id]:-unknown}}
+    [ "$mem" = - ] || options+=(--mem="$mem")
+    [ "$time" = - ] || options+=(--time="$time")
+    printf -v line '%-18s attempt %d: job %s %s, %s' '' "$number" "$id" "$state" "${options[*]:-as its script asks}"
+    lines+=("$line")
+  done <"$file"
+  [ "$number" -gt 1 ] || return 0
+  printf '%s\n' "${lines[@]}"
+}
+
 show_status() {
   local index state
   declare -A counts=()
@@ -762,6 +1083,7 @@ show_status() {
     cell_status "$index"
     counts[$cell_state]=$((${counts[$cell_state]:-0} + 1))
     printf '%-18s %s\n' "$cell_state" "${cell_script[index]}${detail:+: $detail}"
+    show_attempts "$index"
   done
   printf '%s cells:' "${#chosen[@]}"
   for state in 'done' stale failed running pending "not submitted" "checkpoint missing"; do
