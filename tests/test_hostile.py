@@ -140,6 +140,9 @@ CODE = {"protocol_source", "protocol_shell", "task_check_source"}
 # epoch is a number. A plan read back from an answers file is checked again
 # before anything is written (checks._check_printed_values, tested below).
 CHECKED_NAMES = {"run.name", "run.dir", "cell.name", "cell.task", "cell.function", "cell.job_name", "cell.epoch"}
+# The template's own constants (protocol.WARNING_SIGNAL, a signal name, and WARNING_SECONDS, a
+# number): no input file reaches them.
+CHECKED_NAMES |= {"warning_signal", "warning_seconds"}
 
 
 def _dotted(node: jinja2.nodes.Node) -> str | None:
