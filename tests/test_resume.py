@@ -21,17 +21,8 @@ import pytest
 import yaml
 from inspect_ai.log import EvalConfig, EvalDataset, EvalLog, EvalSpec, write_eval_log
 
-from tests.conftest import run_script, scripts
-from tests.experiment import SITE, Experiment, Run
-
-
-@pytest.fixture
-def script(render, tmp_path) -> Path:
-    checkpoints = tmp_path / "ck"
-    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
-    directory = render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))], site=SITE))
-    (path,) = scripts(directory)
-    return path
+from tests.conftest import run_script
+from tests.test_outcome import script  # noqa: F401 (the fixture: a fine-tuned cell whose checkpoint exists)
 
 
 def fingerprint_of(script: Path) -> str:
