@@ -115,6 +115,31 @@ def experiment_dir(destination: Path) -> Path:
     return Path(outermost).absolute() if outermost is not None else destination
 
 
+def before_copy(dst_path, answers_file) -> str:
+    """The message before a copy, which Copier renders before it reads the answers file.
+
+    An empty answers file (a copy stopped while Copier wrote it) ends Copier 9 in an
+    AttributeError when it reads it; this is the one template code that runs earlier. Copier
+    skips the message under --quiet, and update and recopy read the file to find the
+    template: there Copier's error stands (README, troubleshooting).
+    """
+    experiment = Path(dst_path).resolve()
+    path = experiment / str(answers_file)
+    try:
+        answers = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        answers = {}  # none yet, or one Copier names the problem of itself
+    if answers is None or not isinstance(answers, dict):
+        raise InputError(
+            path,
+            "is empty (a copy stopped while Copier wrote it?)" if answers is None
+            else f"holds no answers (a YAML {type(answers).__name__}, not a mapping of answers)",
+            f"for a first copy, delete it and {RETRY}; in a rendered experiment, restore it from git "
+            f"(`git checkout -- {answers_file}`, or from a commit before it was emptied)",
+        )
+    return f"Reading the input files of {experiment}"
+
+
 def is_relative_template(src_path: str) -> bool:
     """Whether Copier was given the template as a path relative to where it ran: not
     absolute, not `~/…`, and not a git URL (`https://…`, `file://…`, `git@host:…`, or

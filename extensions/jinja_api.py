@@ -88,6 +88,7 @@ GLOBALS = {
     "load_plan": load_plan,
     "env_setup_default": env_setup_default,
     "check_destination": check_destination,
+    "before_copy": checks.before_copy,
     "plan_changes": plan_changes,
     "protocol_source": protocol_source,
     "protocol_shell": protocol_shell,

@@ -119,6 +119,8 @@ L = test_lifecycle
 COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     # The checks before anything is written (checks.py).
     ("checks", "check_destination", "the plan was not confirmed"): InSource(test_interactive.test_answering_no_writes_nothing),
+    ("checks", "before_copy", "is empty (a copy stopped while Copier wrote it?)"):
+        InSource(L.test_an_empty_answers_file_is_refused_by_name_on_a_copy),
     ("checks", "_refuse_relative_template", "which Copier would record here"):
         InSource(L.test_a_template_given_as_a_relative_path_is_refused_with_its_absolute_path),
     ("checks", "_check_same_plan", "rendered from another plan"): InSource(L.test_a_copy_that_would_change_the_plan_is_refused_before_anything_changes),

@@ -148,6 +148,26 @@ def test_recopy_takes_the_newest_template_version_with_the_recorded_plan(templat
 # -- an interrupted copy ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("content", ["", "# emptied\n", "- a list\n"])
+def test_an_empty_answers_file_is_refused_by_name_on_a_copy(template, tmp_path, content):
+    """Copier reads the answers file before any question; an empty one would end in its
+    AttributeError. The message before a copy, which Copier renders first, refuses it."""
+    directory = experiment().write(tmp_path / "exp")
+    (directory / ANSWERS).write_text(content)
+    result = copy(template, directory)  # without --quiet: Copier then skips the message
+    assert result.returncode == 1, result.stderr
+    what = "is empty (a copy stopped while Copier wrote it?)" if content != "- a list\n" else \
+        "holds no answers (a YAML list, not a mapping of answers)"
+    assert f"{directory / ANSWERS}: {what}" in result.stderr
+    assert "fix: for a first copy, delete it and then run the same copier command again" in result.stderr
+    assert "AttributeError" not in result.stderr and "Traceback" not in result.stderr
+    assert not (directory / "submit_evals.sh").exists() and scripts(directory) == []
+    (directory / ANSWERS).unlink()
+    result = copy(template, directory)
+    assert result.returncode == 0, result.stderr
+    assert f"Reading the input files of {directory}" in result.stderr
+
+
 def test_an_interrupted_copy_is_completed_by_running_it_again(template, tmp_path):
     """Ctrl-C during a 1,040-script copy, then the same command again (docs/REFERENCE.md: "If a copy
     stops halfway")."""

@@ -123,10 +123,12 @@ def test_fine_tuned_base_and_70b_cells_run_the_real_inspect_eval(render, cluster
     }
     assert "-M device=auto" in cells["r70"][0].read_text()
     submitted = {name: sbatch_wait(cluster, script) for name, (script, _, _) in cells.items()}
+    job_ids = {}
     for name, process in submitted.items():
         out, err = process.communicate(timeout=600)
         script, system_prompt, model_path = cells[name]
         job_id = out.strip().split(";")[0]
+        job_ids[name] = job_id
         assert process.returncode == 0, (name, err, (script.parent / f"slurm-{job_id}.out").read_text())
         record = cluster.show_job(job_id)
         assert (record["JobState"], record["ExitCode"]) == ("COMPLETED", "0:0"), record
@@ -155,6 +157,18 @@ def test_fine_tuned_base_and_70b_cells_run_the_real_inspect_eval(render, cluster
         header = read_eval_log(str(directory / row["log"]), header_only=True)
         assert float(row["exact/mean"]) == header.results.scores[0].metrics["mean"].value
         assert int(row["samples"]) == 3
+
+    # What each job cost, as the jobs recorded it on the real Slurm: one attempt each, under
+    # its Slurm job id, that succeeded; the recommendation rests on those jobs.
+    with (directory / "results/compute.csv").open(newline="") as file:
+        compute = {row["run"]: row for row in csv.DictReader(file)}
+    runs = {"r8": "r8", "r70": "r70", "base": "Llama-3.2-1B-Instruct_base"}
+    for name, run in runs.items():
+        row = compute[run]
+        assert (row["attempts"], row["job"], row["outcome"]) == ("1", job_ids[name], "success"), row
+        assert 0 <= int(row["elapsed_s"]) < 600, row
+    text = (directory / "results/compute.md").read_text()
+    assert "from 2 successful jobs" in text and "from 1 successful job " in text, text
 
 
 def test_a_script_submitted_before_its_checkpoint_exists_stops_at_once(render, cluster, tmp_path):
