@@ -83,7 +83,7 @@ class Run:
 # The shape of the recorded plan. Bump it when a template needs a key an older plan lacks:
 # copier.yml's plan validator then drops a recorded plan of another format, and the plan
 # is read again from the input files (0.1 recorded plans had no format: they are read again).
-PLAN_FORMAT = 6
+PLAN_FORMAT = 7
 
 
 @dataclass(kw_only=True)
@@ -93,6 +93,8 @@ class Plan:
     factors: list[str]
     decoding: dict
     max_jobs: int | None
+    max_mem: str | None  # claude.local.md's caps of a retry's growth (submit_evals.sh)
+    max_time: str | None
     runs: list[Run]
     warnings: list[str]
     format: int = PLAN_FORMAT
@@ -165,6 +167,8 @@ def plan_experiment(experiment: Experiment, env_setup: str | None, warnings: War
         factors=list(summary.factors),
         decoding=decoding,
         max_jobs=experiment.site.max_jobs,
+        max_mem=experiment.site.max_mem,
+        max_time=experiment.site.max_time,
         runs=runs,
         warnings=warnings.as_list(),
     )

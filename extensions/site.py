@@ -24,6 +24,30 @@ from .values import is_placeholder, path_value
 SITE_FILE = "claude.local.md"
 
 
+# The caps of submit_evals.sh's retries with more memory or time, for a cluster whose Slurm
+# states no limit (it asks scontrol, sinfo and the QOS first).
+# Units as sbatch writes them, and few enough digits for bash's arithmetic.
+_CAP_MEMORY = re.compile(r"[1-9]\d{0,8}[KMGT]?")
+_CAP_TIME = re.compile(r"(\d{1,3}-)?\d{1,3}:\d{2}:\d{2}")
+
+
+def _cap(path: Path, defaults: Section | None, names: tuple[str, ...], pattern: re.Pattern, what: str,
+         example: str) -> str | None:
+    bullet = defaults.bullet(*names) if defaults else None
+    if bullet is None:
+        return None
+    value = inline_text(bullet.value).strip()
+    if not value or value.startswith("("):
+        return None  # a placeholder of the template file: no cap
+    if not pattern.fullmatch(value):
+        raise InputError(
+            path,
+            f"SLURM Defaults → {names[0]} {value!r} is not {what}",
+            f"write the most a retried evaluation job may ask for, e.g. {example}, or leave the bullet out",
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Site:
     path: Path | None
@@ -34,6 +58,8 @@ class Site:
     extra_sbatch: tuple[tuple[str, str], ...] = ()  # SLURM Defaults → Extra sbatch options
     conda_env: str | None = None
     max_jobs: int | None = None  # SLURM Defaults → Max jobs: jobs queued at once
+    max_mem: str | None = None  # SLURM Defaults → Max memory: what a retry may grow a job to
+    max_time: str | None = None  # SLURM Defaults → Max time: likewise, where Slurm says no limit
     username: str | None = None  # HPC Environment → Username
     outputs_dir: str | None = None  # Working Directories → Outputs: checkpoints' last fallback
     experiments_dir: str | None = None  # Working Directories → Experiments
@@ -100,6 +126,10 @@ def read_site(path: Path | None, warnings: Warnings | None = None) -> Site:
         extra_sbatch=_extra_sbatch(path, defaults),
         conda_env=setting([defaults], "SLURM Defaults", "default conda environment", "conda environment", "conda env"),
         max_jobs=_max_jobs(path, defaults),
+        max_mem=_cap(path, defaults, ("max memory", "max mem", "maximum memory"), _CAP_MEMORY,
+                     "an amount of memory as sbatch's --mem takes it", "`- **Max memory**: 512G`"),
+        max_time=_cap(path, defaults, ("max time", "max walltime", "maximum time"), _CAP_TIME,
+                      "a time limit as D-HH:MM:SS or HH:MM:SS", "`- **Max time**: 2-00:00:00`"),
         username=setting([doc.find("hpc environment")], "HPC Environment", "username", "user"),
         outputs_dir=setting(directories, "Common Paths", "outputs", "output base directory", "outputs directory"),
         experiments_dir=setting(directories, "Common Paths", "experiments", "experiments directory"),

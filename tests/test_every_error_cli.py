@@ -211,6 +211,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("site", "_extra_sbatch", "is set per script by the template"): I("extra-sbatch-job-name"),
     ("site", "read_site", "continues on the next line"): I("module-line-continued"),
     ("site", "_max_jobs", "SLURM Defaults → max jobs "): I("max-jobs-unreadable"),
+    ("site", "_cap", "write the most a retried evaluation job may ask for"): I("max-time-unreadable"),
     ("sbatch", "checked", "is not an sbatch option name"): I("extra-sbatch-capitals"),
     ("sbatch", "checked", "is not one plain word"): E("bad-account-in-setup"),
     # The plan (plan.py, precedence.py).

@@ -326,6 +326,11 @@ CASES = {
         lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Max jobs**: many"),
         ["claude.local.md: SLURM Defaults → max jobs 'many' is no count of jobs from 1 to 999999999"],
     ),
+    "max-time-unreadable": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Max time**: 48h"),
+        ["claude.local.md: SLURM Defaults → max time '48h' is not a time limit as D-HH:MM:SS or HH:MM:SS",
+         "fix: write the most a retried evaluation job may ask for, e.g. `- **Max time**: 2-00:00:00`"],
+    ),
 }
 
 

@@ -16,6 +16,7 @@ import subprocess
 
 import pytest
 
+from tests.experiment import SITE, Experiment, Run
 from tests.test_submit import (  # noqa: F401  (slurm, experiment_dir: fixtures)
     SACCT_LINE,
     _SACCT,
@@ -135,6 +136,26 @@ def test_where_slurm_says_no_ceiling_the_stated_default_is_used_and_named(experi
     submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0",
            SACCT=sacct(j1001={"State": "TIMEOUT", "Timelimit": "7-00:00:00"}), SUBMIT_EVALS_MAX_TIME="10-00:00:00")
     assert options_of(slurm, experiment_dir, CELL) == ["--parsable", "--time=10-00:00:00"]
+
+
+def test_where_slurm_says_no_ceiling_claude_local_mds_caps_hold(render, slurm, tmp_path):
+    checkpoints = tmp_path / "ck"
+    for run in ("a", "b"):
+        (checkpoints / f"ck-out-{run}" / "epoch_0").mkdir(parents=True)
+    site = SITE.replace("- **Account**", "- **Max time**: 1-00:00:00\n- **Max memory**: 256G\n- **Account**")
+    assert site != SITE
+    directory = render(Experiment(runs=[Run(run, output_dir_base=str(checkpoints)) for run in ("a", "b")], site=site))
+    record_job(directory, "a/eval/capitalization_epoch0.slurm", 31)
+    record_job(directory, "b/eval/capitalization_epoch0.slurm", 32)
+    answers = sacct(j31={"State": "TIMEOUT", "Timelimit": "16:00:00"}, j32={"State": "OUT_OF_MEMORY", "ReqMem": "200G"})
+    result = submit(directory, slurm, "--only-missing", SACCT=answers)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert options_of(slurm, directory, "a/eval/capitalization_epoch0.slurm") == ["--parsable", "--time=1-00:00:00"]
+    assert options_of(slurm, directory, "b/eval/capitalization_epoch0.slurm") == ["--parsable", "--mem=256G"]
+    assert ("twice that is more than the ceiling 1-00:00:00 (no limit found in Slurm: claude.local.md's Max time"
+            " 1-00:00:00)") in result.stdout
+    assert ("twice that is more than the ceiling 256G (no limit found in Slurm: claude.local.md's Max memory"
+            " 256G)") in result.stdout
 
 
 def test_the_qos_max_wall_is_a_ceiling_too(experiment_dir, slurm):

@@ -126,6 +126,9 @@ def test_placeholder_paths(tmp_path):
         ("- **Max jobs**: many", "SLURM Defaults → max jobs 'many' is no count of jobs from 1 to 999999999"),
         ("- **Max jobs**: 0", "max jobs '0' is no count of jobs from 1 to 999999999"),
         ("- **Max jobs**: 10000000000", "max jobs '10000000000' is no count of jobs from 1 to 999999999"),
+        ("- **Max memory**: 512 GB", "SLURM Defaults → max memory '512 GB' is not an amount of memory as sbatch's --mem takes it"),
+        ("- **Max memory**: 1t", "max memory '1t' is not an amount of memory"),
+        ("- **Max time**: 48h", "SLURM Defaults → max time '48h' is not a time limit as D-HH:MM:SS or HH:MM:SS"),
     ],
 )
 def test_bad_settings_are_reported_against_claude_local_md(tmp_path, bullet, message):
@@ -143,6 +146,13 @@ def test_bad_settings_are_reported_against_claude_local_md(tmp_path, bullet, mes
 )
 def test_constraint_expressions(tmp_path, bullet, constraint):
     assert parse(tmp_path, f"## SLURM Defaults\n{bullet}\n")[0].constraint == constraint
+
+
+def test_retry_caps(tmp_path):
+    site = parse(tmp_path, "## SLURM Defaults\n- **Max memory**: `512G`\n- **Max time**: 2-00:00:00\n")[0]
+    assert (site.max_mem, site.max_time) == ("512G", "2-00:00:00")
+    site = parse(tmp_path, "## SLURM Defaults\n- **Max memory**: (none)\n")[0]
+    assert (site.max_mem, site.max_time) == (None, None)
 
 
 def test_max_jobs_forms(tmp_path):

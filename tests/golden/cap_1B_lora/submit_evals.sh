@@ -59,6 +59,10 @@ set -uo pipefail
 EXPERIMENT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 USER_NAME=${USER:-$(id -un)}
 PLAN_MAX_JOBS=''
+# claude.local.md's caps of a retry's memory and time (SLURM Defaults → Max memory, Max
+# time), for a cluster whose Slurm states none (find_ceiling).
+PLAN_MAX_MEM=''
+PLAN_MAX_TIME=''
 SLURM_TIMEOUT=${SUBMIT_EVALS_SLURM_TIMEOUT:-120}
 # Held (flock) while cells are submitted: two passes at once (a --watch in tmux and one by
 # hand) would each find a cell unqueued and both submit it. The script itself is the lock:
@@ -607,8 +611,8 @@ DEFAULT_MAX_TIME=${SUBMIT_EVALS_MAX_TIME:-7-00:00:00}
 
 # What the cluster lets one job of PARTITION (nothing: the default partition) under QOS
 # have, read once per pair: memory from the partition's MaxMemPerNode and its nodes' memory
-# (sinfo), time from its MaxTime and the QOS's MaxWall; the stated defaults where Slurm
-# says nothing.
+# (sinfo), time from its MaxTime and the QOS's MaxWall; where Slurm says nothing,
+# claude.local.md's Max memory and Max time, else the stated defaults.
 find_ceiling() {
   local key="$1|$2" out field value
   [ -z "${ceiling_mem[$key]:-}" ] || return 0
@@ -640,6 +644,14 @@ find_ceiling() {
     if [ -n "$seconds" ] && { [ -z "$time" ] || [ "$seconds" -lt "$time" ]; }; then
       time=$seconds time_source="QOS $2 MaxWall"
     fi
+  fi
+  if [ -z "$mem" ] && [ -n "$PLAN_MAX_MEM" ]; then
+    mem_mib "$PLAN_MAX_MEM"
+    [ -z "$mib" ] || mem=$mib mem_source="no limit found in Slurm: claude.local.md's Max memory $PLAN_MAX_MEM"
+  fi
+  if [ -z "$time" ] && [ -n "$PLAN_MAX_TIME" ]; then
+    time_seconds "$PLAN_MAX_TIME"
+    [ -z "$seconds" ] || time=$seconds time_source="no limit found in Slurm: claude.local.md's Max time $PLAN_MAX_TIME"
   fi
   if [ -z "$mem" ]; then
     mem_mib "$DEFAULT_MAX_MEM"
