@@ -508,7 +508,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
     fingerprint = cell_fingerprint(
-        task_file=_task_file(task.script), function=delivery.function, model_path=model_path,
+        experiment_dir=str(inputs.dir), task_file=_task_file(task.script), function=delivery.function, model_path=model_path,
         device_auto=run.resources["gpus"] > 1, task_args=delivery.arguments, config=delivery.config, decoding=decoding,
     )
     run.cells.append(Cell(

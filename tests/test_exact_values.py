@@ -142,7 +142,8 @@ def check_every_script(directory: Path, experiment: Experiment, recorders, tmp_p
         assert model_args == {"model_path": model_path, "do_sample": False}
         # The fingerprint is the digest of what inspect received, computed again from it.
         decoding = yaml.safe_load((directory / ".copier-answers.yml").read_text())["plan"]["decoding"]
-        fingerprint = cell_fingerprint(task_file=str(TASK_FILE), function="capitalization", model_path=model_path,
+        fingerprint = cell_fingerprint(experiment_dir=str(directory), task_file=str(TASK_FILE), function="capitalization",
+                                       model_path=model_path,
                                        device_auto=False, task_args=task_args, config=None, decoding=decoding)
         assert metadata == {**expected_metadata(experiment, run, script), "fingerprint": fingerprint}
         assert record["cwd"] == str(script.parent)

@@ -12,6 +12,7 @@ from tests.conftest import ROOT
 from tests.experiment import SITE, Experiment, Run
 
 INPUTS = dict(
+    experiment_dir="/scratch/exp",
     task_file="tasks/capitalization.py",
     function="capitalization",
     model_path="/scratch/ck-out-r8/epoch_0",
@@ -38,6 +39,18 @@ INPUTS = dict(
 ])
 def test_every_input_that_reaches_inspect_changes_it(key, value):
     assert cell_fingerprint(**{**INPUTS, key: value}) != cell_fingerprint(**INPUTS)
+
+
+def test_a_moved_tree_keeps_the_fingerprints_of_what_lies_inside_it():
+    """The dataset and checkpoint kept in the tree are the same inputs after a move; a path
+    outside the tree, or one that only begins with the tree's name, is not."""
+    def moved(where: str, args: dict) -> str:
+        return cell_fingerprint(**{**INPUTS, "experiment_dir": where, "model_path": f"{where}/r8/artifacts/epoch_0",
+                                   "task_args": args(where)})
+    inside = lambda where: {**INPUTS["task_args"], "data_path": f"{where}/data/words.json"}  # noqa: E731
+    assert moved("/scratch/exp", inside) == moved("/home/me/exp", inside)
+    outside = lambda where: {**INPUTS["task_args"], "data_path": f"{where}-data/words.json"}  # noqa: E731
+    assert moved("/scratch/exp", outside) != moved("/home/me/exp", outside)
 
 
 def test_how_many_samples_run_at_once_does_not():

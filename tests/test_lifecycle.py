@@ -398,7 +398,9 @@ def test_which_template_paths_are_relative(src_path, relative):
 
 def make_release(repo: Path, version: str | None) -> subprocess.CompletedProcess:
     args = ["make", "--no-print-directory", "release"] + ([f"VERSION={version}"] if version else [])
-    return subprocess.run(args, cwd=repo, capture_output=True, text=True)
+    # An annotated tag needs an identity, which a maintainer has and a CI user may not.
+    identity = {"GIT_COMMITTER_NAME": "A Maintainer", "GIT_COMMITTER_EMAIL": "maintainer@example.com"}
+    return subprocess.run(args, cwd=repo, capture_output=True, text=True, env={**os.environ, **identity})
 
 
 def test_make_release_tags_only_a_committed_tree_that_says_its_version(tmp_path):

@@ -14,14 +14,17 @@ from tests.conftest import ROOT, run_copier, scripts
 from tests.experiment import SITE, Experiment, Run, Task
 
 GOLDEN = Path(__file__).parent / "golden"
-# Scripts hold the experiment's absolute path, so golden renders happen at a fixed one.
+# Scripts hold the experiment's absolute path. The golden files hold it as if the tree were
+# here; each render happens in its own temporary directory (a fixed one would be shared by
+# every user and run of the machine), and its path is written back as this one to compare.
 FIXED = Path("/tmp/copier-inspect-slurm-golden")
 BIG = "Llama-3.3-70B-Instruct"
+RENDERED: dict[str, Path] = {}
 
 
-def render_at_fixed_path(name: str, source: Path) -> Path:
-    destination = FIXED / name
-    shutil.rmtree(destination, ignore_errors=True)
+def render_at_fixed_path(name: str, source: Path, tmp_path_factory) -> Path:
+    destination = tmp_path_factory.mktemp("golden") / name
+    RENDERED[name] = destination
     shutil.copytree(source, destination)
     result = run_copier("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD", str(ROOT), str(destination))
     assert result.returncode == 0, result.stderr
@@ -29,8 +32,8 @@ def render_at_fixed_path(name: str, source: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def example() -> Path:
-    return render_at_fixed_path("cap_1B_lora", ROOT / "examples/cap_1B_lora")
+def example(tmp_path_factory) -> Path:
+    return render_at_fixed_path("cap_1B_lora", ROOT / "examples/cap_1B_lora", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +53,12 @@ def big(tmp_path_factory) -> Path:
     )
     source = experiment.write(tmp_path_factory.mktemp("big"))
     shutil.copy(ROOT / "examples/cap_1B_lora/cap_task.py", source / "cap_task.py")
-    return render_at_fixed_path("big_70B", source)
+    return render_at_fixed_path("big_70B", source, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def yaml_example() -> Path:
-    return render_at_fixed_path("cap_1B_yaml", ROOT / "examples/cap_1B_yaml")
+def yaml_example(tmp_path_factory) -> Path:
+    return render_at_fixed_path("cap_1B_yaml", ROOT / "examples/cap_1B_yaml", tmp_path_factory)
 
 
 def test_yaml_example_tree(yaml_example):
@@ -113,12 +116,13 @@ GOLDEN_SCRIPTS = [
 @pytest.mark.parametrize("experiment,script", GOLDEN_SCRIPTS)
 def test_golden_scripts(request, example, big, yaml_example, experiment, script):
     """Byte-for-byte; after a deliberate change, GOLDEN_UPDATE=1 rewrites them for review."""
-    rendered = (FIXED / experiment / script).read_bytes()
+    where = RENDERED[experiment]
+    rendered = (where / script).read_text().replace(str(where), str(FIXED / experiment))
     golden = GOLDEN / experiment / script
     if os.environ.get("GOLDEN_UPDATE"):
         golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(rendered)
-    assert rendered.decode() == golden.read_text()
+        golden.write_text(rendered)
+    assert rendered == golden.read_text()
 
 
 def shellcheck(paths: list[Path]) -> subprocess.CompletedProcess:
