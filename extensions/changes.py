@@ -35,7 +35,8 @@ REREAD = "copier update --trust --defaults -d reread_inputs=true"
 
 def plan_changes(dst_path, answers_file, plan: dict, env_setup: str, reread_inputs: bool) -> str:
     """The lines of the after-update message about the plan."""
-    lines = [_recorded_changes(Path(dst_path), str(answers_file), plan), missing_scripts(Path(dst_path), plan)]
+    lines = [conflicts(Path(dst_path)), _recorded_changes(Path(dst_path), str(answers_file), plan),
+             missing_scripts(Path(dst_path), plan)]
     if not reread_inputs:
         lines.append(inputs_differ(Path(dst_path), plan, env_setup, "update"))
     return "\n".join(line for line in lines if line)
@@ -66,6 +67,27 @@ def inputs_differ(project: Path, plan: dict, env_setup: str, operation: str) -> 
         f"{len(old.keys() - new.keys())} fewer, the others may differ) than the recorded one, "
         f"which this {operation} kept: to take it in, {take_in}."
     )
+
+
+def conflicts(project: Path) -> str:
+    """The files where the update met a hand edit of the same lines. Copier leaves both
+    versions in the file and marks it unmerged in git's index (or, with `--conflict rej`,
+    writes a .rej file beside it), and says nothing of it at the end of its output."""
+    def git_paths(*args: str) -> list[str]:
+        listed = subprocess.run(["git", *args, "-z"], cwd=project, capture_output=True, text=True)
+        return sorted(set(filter(None, listed.stdout.split("\0")))) if listed.returncode == 0 else []
+
+    unmerged = [entry.split("\t", 1)[1] for entry in git_paths("ls-files", "--unmerged")]
+    rejected = git_paths("ls-files", "--others", "--exclude-standard", "*.rej")
+    if not unmerged and not rejected:
+        return ""
+    count = len(set(unmerged)) + len(rejected)
+    lines = [f"Conflicts: the update met your own edits in {count} {'file' if count == 1 else 'files'}:"]
+    lines += [f"  {path}  (both versions are in the file, between <<<<<<< and >>>>>>>)" for path in sorted(set(unmerged))]
+    lines += [f"  {path}  (the template's change that did not apply)" for path in rejected]
+    lines.append("Resolve each by hand and `git add` it, then commit; submit_evals.sh refuses a script that still "
+                 "holds conflict markers.")
+    return "\n".join(lines)
 
 
 def missing_scripts(project: Path, plan: dict) -> str:

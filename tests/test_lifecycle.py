@@ -131,6 +131,30 @@ def test_recopy_after_a_matrix_edit_renders_the_recorded_plan_and_says_how_to_ta
     assert "Scripts: 0 added, 1 removed." in result.stderr and "another plan" not in result.stderr
 
 
+def test_an_update_that_meets_a_hand_edit_names_the_conflict(template, tmp_path):
+    """Copier leaves both versions in a conflicted file and ends its output as if nothing
+    happened; the after-update message names the file and what to do."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    edited = project / "r8" / "eval" / "capitalization_epoch1.slurm"
+    hand_edit = re.sub(r"(?m)^#SBATCH --time=.*$", "#SBATCH --time=0:45:00", edited.read_text(), count=1)
+    assert hand_edit != edited.read_text()
+    edited.write_text(hand_edit)
+    commit_all(project, "more time for one cell, by hand")
+    longer = experiment()
+    longer.per_eval_time = "~30 minutes"
+    longer.write(project)
+    commit_all(project, "longer evaluations")
+
+    result = run_copier("update", "--trust", "--defaults", "-d", "reread_inputs=true", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "<<<<<<<" in edited.read_text()
+    assert ("Conflicts: the update met your own edits in 1 file:\n"
+            "  r8/eval/capitalization_epoch1.slurm  (both versions are in the file, between <<<<<<< and >>>>>>>)"
+            ) in plain(result.stderr)
+    other = project / "r16" / "eval" / "capitalization_epoch1.slurm"
+    assert "#SBATCH --time=1:00:00" in other.read_text()
+
+
 def test_recopy_takes_the_newest_template_version_with_the_recorded_plan(template, tmp_path):
     project = copied(template, experiment(), tmp_path / "exp")
     before = answers(project)
