@@ -409,10 +409,13 @@ def _shared_training_data(summary: Summary, trained: list[_RunInputs]) -> preced
 def _model_path(summary: Summary, model: str) -> str | None:
     """The path listed under Resources → Models (models.base) for a model name.
 
-    The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
+    In a Markdown summary the names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
     for "Llama-3.2-1B (base)"): a listed name contained in the other, or the other way
     round, counts when only one does.
     """
+    if summary.format != MARKDOWN:
+        # cruijff_kit v0.3.4: models.base[name == run.model].path, the name exactly as written.
+        return summary.models.get(model)
     wanted = normalize(model)
     if wanted in summary.models:
         return summary.models[wanted]

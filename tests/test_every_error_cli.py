@@ -259,6 +259,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary_yaml", "_tasks", "write each task as"): Y("task-not-a-mapping"),
     ("summary_yaml", "_tasks", "is listed twice in evaluation.tasks"): Y("task-listed-twice"),
     ("summary_yaml", "_tasks", "has both dataset and eval_condition"): Y("task-dataset-and-eval-condition"),
+    ("summary_yaml", "_tasks", "but data.training.path is missing"): Y("dataset-same-without-training-data"),
     ("experiment", "_generated_data", "but there is no "): Y("eval-condition-without-data-generation"),
     ("experiment", "_generated_data", "whose file cruijff_kit writes under the scratch "): Y("eval-condition-without-scratch"),
     ("generated_data", "_settings", "is not a condition of data.data_generation"): Y("eval-condition-unknown"),

@@ -342,11 +342,12 @@ def test_eval_only_run_keeps_its_checkpoint_and_run_prompt():
 
 
 def test_dataset_same_means_the_training_data(tmp_path):
-    """`dataset: same` names no file of its own: None (the run's data, then data.training.path)."""
+    """`dataset: same` is data.training.path (spec §8.1), not the run's data: a run's own
+    eval_dataset_path does not replace it."""
     def mutate(data):
         data["evaluation"]["tasks"][0]["dataset"] = "same"
     summary, _ = read(variant(tmp_path, "v0.3.0", mutate))
-    assert summary.tasks[0].dataset is None
+    assert summary.tasks[0].dataset == summary.dataset_path == "/scratch/gpfs/MSALGANIK/sarahep/ck-data/capitalization/words_5L_80P_1000.json"
 
 
 def test_script_at_function_names_the_task(tmp_path):
