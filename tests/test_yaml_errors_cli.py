@@ -52,6 +52,9 @@ def older(d: Path) -> None:
 
 CAP_TASK = '    - name: "capitalization"\n      script: "tasks/cap_task.py"\n'
 
+CONDITIONS = "    conditions:\n      words_5L: {features: [A]}\n"
+
+
 def generating(d: Path, condition: str = "words_5L", scratch: bool = True, source: bool = True, schema: bool = True) -> None:
     """The example with a task evaluating on a condition cruijff_kit's generator made."""
     summary(d, CAP_TASK, CAP_TASK + f'      eval_condition: "{condition}"\n')
@@ -244,6 +247,35 @@ CASES = {
         lambda d: generating(d, condition="words_6L"),
         ["experiment_summary.yaml: eval_condition 'words_6L' is not a condition of data.data_generation "
          "(its conditions: words_5L)", "fix: name one of data.data_generation.conditions"],
+    ),
+    "generation-conditions-a-list": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    conditions:\n      - words_5L\n")),
+        ["experiment_summary.yaml: data.data_generation.conditions is ['words_5L'], not a mapping of condition names",
+         "fix: write each condition as a key under conditions:"],
+    ),
+    "generation-condition-a-list": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    conditions:\n      words_5L: [A]\n")),
+        ["experiment_summary.yaml: data.data_generation.conditions.words_5L is ['A'], not a mapping of its settings",
+         "fix: write the condition's settings under words_5L:, e.g. `words_5L: {features: [A, B], template: dictionary}`"],
+    ),
+    "generation-condition-a-word": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    conditions:\n      words_5L: dictionary\n")),
+        ["experiment_summary.yaml: data.data_generation.conditions.words_5L is 'dictionary', not a mapping of its settings"],
+    ),
+    "generation-features-a-string": (
+        lambda d: (generating(d), summary(d, CONDITIONS, '    conditions:\n      words_5L: {features: "A,B"}\n')),
+        ["experiment_summary.yaml: data.data_generation.conditions.words_5L.features is 'A,B', not a YAML list",
+         "fix: write features as a list, e.g. features: [A, B]"],
+    ),
+    "generation-target-a-word": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    target: income\n" + CONDITIONS)),
+        ["experiment_summary.yaml: data.data_generation.target is 'income', not a mapping",
+         "fix: write target: with its column: (and threshold: or mapping:)"],
+    ),
+    "generation-threshold-in-words": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    target: {column: income, threshold: fifty}\n" + CONDITIONS)),
+        ["experiment_summary.yaml: data.data_generation.target.threshold is 'fifty', not a number",
+         "fix: write the number the generator splits the target at, e.g. threshold: 50000"],
     ),
     "generation-source-unreadable": (
         lambda d: generating(d, source=False),
