@@ -30,6 +30,7 @@ from .finetune import current_user, expand_user, load_yaml_mapping
 from .model import BASE, EVAL_ONLY, FINE_TUNED, YAML, RunRow, Summary, TaskRow, split_script
 from .names import check_name, nearest
 from .notes import Warnings
+from .resources import tier_for
 
 SUMMARY_YAML = "experiment_summary.yaml"
 # Release families: what decides how a key is read.
@@ -188,7 +189,7 @@ class _Reader:
             enable_thinking=self._flag(evaluation, "enable_thinking", "evaluation."),
             scorers=self._scorers(evaluation),
             dataset_type=self._dataset_type(controls, training),
-            compute=self._compute(evaluation),
+            compute=self._compute(evaluation, runs),
             experiment_dir=self._experiment_dir(experiment),
             data_generation=self._mapping(self._mapping(self.data, "data"), "data_generation", "data.") or None,
         )
@@ -295,6 +296,16 @@ class _Reader:
     def _scorers(self, evaluation: dict) -> tuple | None:
         """`scorers` (v0.3.4) or `scorer` (before): a list of {name, params}, or one name."""
         key = "scorers" if "scorers" in evaluation else "scorer"
+        if "scorer" in evaluation and (key == "scorers" or self.v034):
+            # v0.3.4's propagate.py copies evaluation.scorers alone (EVAL_FIELDS).
+            self.warnings.add(
+                f"{self.path}: evaluation.scorer is not read "
+                + ("beside evaluation.scorers: the scorers are evaluation.scorers'" if key == "scorers" else
+                   "since cruijff_kit v0.3.4 (experiment.dir), which reads evaluation.scorers: no scorers are written "
+                   "to the cells' config files (rename it scorers)")
+            )
+            if key == "scorer":
+                return None
         value = evaluation.get(key)
         if value is None:
             return None
@@ -313,8 +324,17 @@ class _Reader:
             scorers.append({"name": item["name"], **({"params": params} if params else {})})
         return tuple(scorers)
 
-    def _compute(self, evaluation: dict) -> dict:
+    def _compute(self, evaluation: dict, runs: list[RunRow]) -> dict:
         compute = self._mapping(evaluation, "compute", "evaluation.")
+        self._unknown(compute, {"time", "mem", "gpus"}, "evaluation.compute")
+        models = sorted({run.model for run in runs})
+        shared = [key for key in ("mem", "gpus") if compute.get(key) is not None]
+        if shared and len({tier_for(model)[0] for model in models}) > 1:
+            # cruijff_kit passes one --mem to every cell too (spec §9 item 5).
+            self.warnings.add(
+                f"{self.path}: evaluation.compute {' and '.join(shared)} set{'s' if len(shared) == 1 else ''} the "
+                f"resources of every run, whatever its model's size ({', '.join(models)}), over each size's own"
+            )
         values = {}
         time = compute.get("time")
         if time is not None:
@@ -365,6 +385,12 @@ class _Reader:
             for key in parameters:
                 if key not in _RUN_INPUTS and str(key) not in factors:
                     factors.append(str(key))
+            if "system_prompt" in parameters:
+                self.warnings.add(
+                    f"{self.path}: run {name}: parameters.system_prompt is not the run's system prompt (cruijff_kit "
+                    "evaluates with controls.system_prompt, or a task's system_prompt): it is only a factor of the "
+                    "run, a column of the results"
+                )
             runs.append(self._run(name, kind, self._text(item, "model", where, required=True), parameters, item, factors))
         return runs, factors
 
@@ -448,7 +474,11 @@ class _Reader:
             if not isinstance(named, list) or not named or not all(isinstance(t, str) for t in named):
                 raise self._error(f"{where}tasks is {named!r}", "write the task names as a list, e.g. tasks: [capitalization]")
             choice = self._epochs(item, run, kinds[run], where)
-            label = self._text(item, "vis_label", where) or run
+            label = self._text(item, "vis_label", where)
+            if label is not None and not label.strip():
+                self.warnings.add(f"{self.path}: {where}vis_label is empty: run {run}'s cells are labelled {run!r} "
+                                  "(cruijff_kit: `vis_label or run`)")
+            label = label if label and label.strip() else run
             for task in named:
                 if task not in task_names:
                     raise self._error(f"{where}tasks names {task!r}, which is not in evaluation.tasks{nearest(task, task_names)}",

@@ -156,3 +156,78 @@ def test_user_in_every_path_field_is_expanded_when_rendering(tmp_path):
     assert ("$USER in experiment_summary.yaml is the name of whoever renders, 'ada': in data.training.path, "
             "experiment.dir, models.base[0].path, run elsewhere: parameters.checkpoint_path, "
             "run r16: parameters.eval_dataset_path, task capitalization_6L: dataset") in result.stderr
+
+
+# -- item 6: readings that were silent ------------------------------------------------------------
+
+
+def test_legacy_scorer_in_a_v034_file_is_ignored_with_a_warning(tmp_path):
+    """v0.3.4's propagate.py copies evaluation.scorers alone: a `scorer` left in is not read."""
+    def mutate(s):
+        s["evaluation"]["scorer"] = s["evaluation"].pop("scorers")
+    directory = design(tmp_path, mutate)
+    result = render(directory)
+    assert "scorers" not in config(directory, "r8", "capitalization_epoch0")
+    assert ("evaluation.scorer is not read since cruijff_kit v0.3.4 (experiment.dir), which reads evaluation.scorers: "
+            "no scorers are written to the cells' config files (rename it scorers)") in result.stderr
+
+
+def test_scorer_beside_scorers_is_named_as_not_read(tmp_path):
+    def mutate(s):
+        s["evaluation"]["scorer"] = [{"name": "includes"}]
+    directory = design(tmp_path, mutate)
+    result = render(directory)
+    assert config(directory, "r8", "capitalization_epoch0")["scorers"] == [{"name": "match"}]
+    assert "evaluation.scorer is not read beside evaluation.scorers: the scorers are evaluation.scorers'" in result.stderr
+
+
+def test_dataset_type_under_data_training_is_named_as_not_read(tmp_path):
+    """It sat there only in an unreleased commit; v0.3.4 reads controls.dataset_type alone."""
+    def mutate(s):
+        del s["controls"]["dataset_type"]
+        s["data"]["training"]["dataset_type"] = "text_completion"
+    directory = design(tmp_path, mutate)
+    result = render(directory)
+    assert "use_chat_template" not in config(directory, "r8", "capitalization_epoch0")
+    assert ("data.training.dataset_type 'text_completion' is not read (cruijff_kit v0.3.4 reads controls.dataset_type "
+            "only): move it to controls.dataset_type") in result.stderr
+
+
+def test_an_empty_vis_label_is_the_run_name_with_a_warning(tmp_path):
+    def mutate(s):
+        s["evaluation"]["matrix"][0]["vis_label"] = ""
+    directory = design(tmp_path, mutate)
+    result = render(directory)
+    assert config(directory, "r8", "capitalization_epoch0")["vis_label"] == "r8"
+    assert "evaluation.matrix[0].vis_label is empty: run r8's cells are labelled 'r8'" in result.stderr
+
+
+def test_a_run_parameter_system_prompt_is_said_to_be_only_a_factor(tmp_path):
+    def mutate(s):
+        s["runs"][0]["parameters"]["system_prompt"] = "Answer in capitals."
+    directory = design(tmp_path, mutate)
+    result = render(directory)
+    assert config(directory, "r8", "capitalization_epoch0")["system_prompt"] == ""
+    assert ("run r8: parameters.system_prompt is not the run's system prompt (cruijff_kit evaluates with "
+            "controls.system_prompt, or a task's system_prompt): it is only a factor of the run") in result.stderr
+
+
+def test_unknown_compute_keys_are_named(tmp_path):
+    def mutate(s):
+        s["evaluation"]["compute"]["partition"] = "gpu"
+    result = render(design(tmp_path, mutate))
+    assert "evaluation.compute has keys this template does not read: partition: ignored" in result.stderr
+
+
+def test_one_compute_block_over_models_of_different_sizes_is_said(tmp_path):
+    """A shared --mem under-provisions the larger model's cells (spec §9 item 5)."""
+    def mutate(s):
+        s["models"]["base"].append({"name": "Llama-3.3-70B-Instruct", "path": "/scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.3-70B-Instruct"})
+        s["runs"].append({"name": "big_base", "type": "control", "model": "Llama-3.3-70B-Instruct", "parameters": {}})
+        s["evaluation"]["matrix"].append({"run": "big_base", "tasks": ["capitalization"], "epochs": None})
+        s["evaluation"]["compute"]["mem"] = "80G"
+    directory = design(tmp_path, mutate)
+    result = render(directory)
+    assert ("evaluation.compute mem sets the resources of every run, whatever its model's size "
+            "(Llama-3.2-1B-Instruct, Llama-3.3-70B-Instruct), over each size's own") in result.stderr
+    assert "#SBATCH --mem=80G" in (directory / "big_base/eval/capitalization_base.slurm").read_text()
