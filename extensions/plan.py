@@ -24,6 +24,7 @@ from .fingerprint import cell_fingerprint
 from .finetune import YAML_LOADER, FinetuneSetup, saved_epochs
 from .markdown import normalize
 from .model import BASE, EVAL_ONLY, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow
+from .summary_yaml import V01 as YAML_V01
 from .notes import Warnings
 from .placeholders import expand
 from .resources import resources_for
@@ -508,7 +509,8 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     if summary.format != MARKDOWN:
         values.update(vis_label=label, use_chat_template=chat)
     config = _eval_config(summary, decoding, prompt, system_prompt, task, function, model_path, data_path, label, chat, epoch, row)
-    fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
+    fallback = (contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else
+                contract.YAML_V01_FALLBACK if summary.layout == YAML_V01 else contract.YAML_FALLBACK)
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
     fingerprint = cell_fingerprint(
         task_file=_task_file(task.script), function=delivery.function, model_path=model_path,

@@ -35,7 +35,8 @@ from .resources import tier_for
 SUMMARY_YAML = "experiment_summary.yaml"
 # Release families: what decides how a key is read.
 V034 = "yaml v0.3.4"  # experiment.dir, scorers, controls.dataset_type, eval-only runs
-EARLIER = "yaml v0.1.0-v0.3.3"  # experiment.directory, output.base_directory, scorer
+EARLIER = "yaml v0.2.0-v0.3.3"  # experiment.directory, output.base_directory, scorer
+V01 = "yaml v0.1.x"  # as EARLIER, a string scorer; its tasks took -T prompt and -T system_prompt
 RUN_TYPES = {"fine-tuned": FINE_TUNED, "control": BASE, "eval-only": EVAL_ONLY}
 DATASET_TYPES = ("chat_completion", "text_completion")
 # A task's dataset that means "the training data".
@@ -70,6 +71,8 @@ class _Reader:
                    or isinstance(output, dict) and ("base_directory" in output or "checkpoint_pattern" in output)
                    or isinstance(evaluation, dict) and "scorer" in evaluation)
         self.v034 = "dir" in experiment or not earlier
+        # v0.2.0 made the scorer a list (and brought config_path); a string one is v0.1.x's.
+        self.v01 = not self.v034 and isinstance(evaluation, dict) and isinstance(evaluation.get("scorer"), str)
         self.user_fields: list[str] = []  # the path fields whose `$USER` was expanded
 
     # -- typed access, every refusal naming the key and the fix ---------------------------
@@ -160,7 +163,7 @@ class _Reader:
         matrix, vis_labels = self._matrix(evaluation, runs, tasks)
         summary = Summary(
             path=self.path,
-            layout=V034 if self.v034 else EARLIER,
+            layout=V034 if self.v034 else V01 if self.v01 else EARLIER,
             format=YAML,
             title=self._text(experiment, "name", "experiment."),
             runs=runs,

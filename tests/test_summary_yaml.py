@@ -15,7 +15,7 @@ from extensions.epochs import EpochChoice, MatrixCell
 from extensions.errors import InputError
 from extensions.model import BASE, EVAL_ONLY, FINE_TUNED, YAML
 from extensions.notes import Warnings
-from extensions.summary_yaml import EARLIER, V034, read_summary_yaml
+from extensions.summary_yaml import EARLIER, V01, V034, read_summary_yaml
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "yaml"
@@ -226,7 +226,7 @@ DECODING = {
 
 # (title, layout, training epochs, experiment_dir, training data)
 HEADER = {
-    "v0.1.0": ("cap_5L_lr_sweep_2026-01-20", EARLIER, 2,
+    "v0.1.0": ("cap_5L_lr_sweep_2026-01-20", V01, 2,
                "/scratch/gpfs/MSALGANIK/mjs3/ck-experiments/cap_5L_lr_sweep_2026-01-20",
                "/scratch/gpfs/MSALGANIK/mjs3/ck-data/capitalization/words_5L_80P_1000.json"),
     "v0.2.0": ("cap_3B_lora_rank_2026-03-18", EARLIER, 3,

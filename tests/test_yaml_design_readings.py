@@ -8,6 +8,7 @@ config file `{run}/eval/{cell}.eval.yaml` (what the task reads) and its script.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -231,3 +232,38 @@ def test_one_compute_block_over_models_of_different_sizes_is_said(tmp_path):
     assert ("evaluation.compute mem sets the resources of every run, whatever its model's size "
             "(Llama-3.2-1B-Instruct, Llama-3.3-70B-Instruct), over each size's own") in result.stderr
     assert "#SBATCH --mem=80G" in (directory / "big_base/eval/capitalization_base.slurm").read_text()
+
+
+# -- item 7: a v0.1.x design whose task file does not exist yet ---------------------------------
+
+
+def task_arguments(script: Path) -> dict:
+    """The task arguments a script hands inspect (its --task-config file, written by a heredoc)."""
+    text = script.read_text(encoding="utf-8")
+    return json.loads(text.split("<<'TASK_ARGS'\n", 1)[1].split("\nTASK_ARGS\n", 1)[0])
+
+
+def test_a_v01_design_sends_its_eras_arguments_to_a_task_file_not_yet_written(tmp_path):
+    """cruijff_kit v0.1.x's scripts passed -T data_path, prompt and system_prompt; config_path,
+    vis_label and use_chat_template came with v0.2.0's setup_inspect.py (spec §6.2)."""
+    directory = tmp_path / "experiment"
+    shutil.copytree(ROOT / "tests/fixtures/yaml/v0.1.0", directory)
+    result = render(directory)
+    assert "does not exist yet" in result.stderr
+    for run in ("Llama-3.2-1B-Instruct_lr1e-5", "Llama-3.2-1B-Instruct_base"):
+        for script in sorted((directory / run / "eval").glob("*.slurm")):
+            assert task_arguments(script) == {
+                "data_path": "/scratch/gpfs/MSALGANIK/mjs3/ck-data/capitalization/words_5L_80P_1000.json",
+                "prompt": "{input}",
+                "system_prompt": "",
+            }, script
+            assert not script.with_name(f"{script.stem}.eval.yaml").exists()
+
+
+def test_a_v02_design_keeps_the_config_file_form(tmp_path):
+    directory = tmp_path / "experiment"
+    shutil.copytree(ROOT / "tests/fixtures/yaml/v0.2.0", directory)
+    render(directory)
+    script = sorted(directory.glob("*/eval/*.slurm"))[0]
+    assert set(task_arguments(script)) == {"data_path", "vis_label"}
+    assert script.with_name(f"{script.stem}.eval.yaml").is_file()  # the task's config_path
