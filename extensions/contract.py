@@ -31,6 +31,9 @@ WHEN_ACCEPTED = ("max_tokens", "temperature", "vis_label", "use_chat_template")
 # files cruijff_kit's tools made for it. The job checks the real file before evaluating.
 MARKDOWN_FALLBACK = ("data_path", "prompt", "system_prompt", "max_tokens")
 YAML_FALLBACK = ("data_path", CONFIG_PATH, "vis_label", "use_chat_template", "max_tokens", "temperature", "assistant_prefix")
+# cruijff_kit v0.1.x's scripts passed these as -T directly; config_path came with v0.2.0's
+# setup_inspect.py (CRUIJFF_KIT_YAML.md §6.2).
+YAML_V01_FALLBACK = ("data_path", "prompt", "system_prompt")
 
 
 @dataclass(frozen=True)

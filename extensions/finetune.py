@@ -10,6 +10,8 @@ decides where else to look. The pure functions below compute paths the way the t
 
 from __future__ import annotations
 
+import getpass
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +182,12 @@ def saved_epochs(setup, epochs: int) -> set[int]:
     if chosen == NO_EPOCHS:
         return set()
     return {epoch for epoch in chosen if 0 <= epoch < epochs}
+
+
+def current_user() -> str:
+    """Whom `$USER` stands for: whoever renders (setup_finetune.py expands it for whoever
+    runs it, the same person on the same cluster)."""
+    return os.environ.get("USER") or getpass.getuser()
 
 
 def expand_user(path: str, user: str) -> str:

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .errors import InputError
+from .finetune import current_user, expand_user
 from .paths import resolve
 
 SPLIT = "test"
@@ -46,12 +47,22 @@ def generated_test_file(generation: dict, condition: str, scratch: str, experime
 
 def _settings(generation: dict, condition: str, experiment_dir: Path, summary: Path) -> dict:
     conditions = generation.get("conditions") or {}
-    if not isinstance(conditions, dict) or condition not in conditions:
-        known = ", ".join(sorted(conditions)) if isinstance(conditions, dict) and conditions else "none"
+    if not isinstance(conditions, dict):
+        raise InputError(summary, f"data.data_generation.conditions is {conditions!r}, not a mapping of condition names",
+                         "write each condition as a key under conditions:, e.g. `words_5L: {features: [A, B], template: dictionary}`")
+    if condition not in conditions:
+        known = ", ".join(sorted(map(str, conditions))) or "none"
         raise InputError(summary, f"eval_condition {condition!r} is not a condition of data.data_generation (its conditions: {known})",
                          "name one of data.data_generation.conditions")
     own = conditions[condition] or {}
+    if not isinstance(own, dict):
+        raise InputError(summary, f"data.data_generation.conditions.{condition} is {own!r}, not a mapping of its settings",
+                         f"write the condition's settings under {condition}:, e.g. `{condition}: {{features: [A, B], template: dictionary}}`")
     target = generation.get("target") or {}
+    if not isinstance(target, dict):
+        raise InputError(summary, f"data.data_generation.target is {target!r}, not a mapping",
+                         "write target: with its column: (and threshold: or mapping:), as the data was generated")
+    _check_settings(own, condition, target, summary)
     kept_target = {key: target[key] for key in ("column",) if key in target}
     kept_target.update({key: target[key] for key in ("threshold", "mapping") if target.get(key) is not None})
     template_file = own.get("template_file")
@@ -77,6 +88,25 @@ def _settings(generation: dict, condition: str, experiment_dir: Path, summary: P
     }
 
 
+def _check_settings(own: dict, condition: str, target: dict, summary: Path) -> None:
+    """What the generator would refuse or misread: a hash of such settings names no file."""
+    for key in ("features", "perturbations"):
+        value = own.get(key)
+        if value is not None and not isinstance(value, list):
+            # list("a,b") is four characters: a file named after them was never written.
+            raise InputError(summary, f"data.data_generation.conditions.{condition}.{key} is {value!r}, not a YAML list",
+                             f"write {key} as a list, e.g. {key}: [A, B]")
+    threshold = target.get("threshold")
+    if threshold is not None:
+        try:
+            number = float(threshold) if not isinstance(threshold, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None:
+            raise InputError(summary, f"data.data_generation.target.threshold is {threshold!r}, not a number",
+                             "write the number the generator splits the target at, e.g. threshold: 50000")
+
+
 def _canonical(settings: dict) -> dict:
     canonical = dict(settings)
     for key, default in _DEFAULTS.items():
@@ -100,7 +130,8 @@ def _file_sha256(settings: dict, key: str, experiment_dir: Path, summary: Path) 
                          f"write data.data_generation.{key}: /path/to/the/file, as the data was generated")
     digest = hashlib.sha256()
     try:
-        with open(resolve(experiment_dir, written), "rb") as file:
+        # `$USER` is the renderer's, as in every path of the summary (docs/INPUTS.md).
+        with open(resolve(experiment_dir, expand_user(written, current_user())), "rb") as file:
             for chunk in iter(lambda: file.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as error:

@@ -55,7 +55,7 @@ class Summary:
     title: str | None
     runs: list[RunRow]
     factors: list[str]  # names of what varies between runs, in order
-    models: dict[str, str]  # normalized model name -> path
+    models: dict[str, str]  # model name -> path: normalized (Markdown), as written (YAML, matched exactly)
     models_dir: str | None
     dataset_path: str | None  # the training data
     tasks: list[TaskRow]

@@ -24,6 +24,7 @@ from .fingerprint import cell_fingerprint
 from .finetune import YAML_LOADER, FinetuneSetup, saved_epochs
 from .markdown import normalize
 from .model import BASE, EVAL_ONLY, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow
+from .summary_yaml import V01 as YAML_V01
 from .notes import Warnings
 from .placeholders import expand
 from .resources import resources_for
@@ -409,10 +410,13 @@ def _shared_training_data(summary: Summary, trained: list[_RunInputs]) -> preced
 def _model_path(summary: Summary, model: str) -> str | None:
     """The path listed under Resources → Models (models.base) for a model name.
 
-    The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
+    In a Markdown summary the names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
     for "Llama-3.2-1B (base)"): a listed name contained in the other, or the other way
     round, counts when only one does.
     """
+    if summary.format != MARKDOWN:
+        # cruijff_kit v0.3.4: models.base[name == run.model].path, the name exactly as written.
+        return summary.models.get(model)
     wanted = normalize(model)
     if wanted in summary.models:
         return summary.models[wanted]
@@ -505,7 +509,8 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     if summary.format != MARKDOWN:
         values.update(vis_label=label, use_chat_template=chat)
     config = _eval_config(summary, decoding, prompt, system_prompt, task, function, model_path, data_path, label, chat, epoch, row)
-    fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
+    fallback = (contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else
+                contract.YAML_V01_FALLBACK if summary.layout == YAML_V01 else contract.YAML_FALLBACK)
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
     fingerprint = cell_fingerprint(
         experiment_dir=str(inputs.dir), task_file=_task_file(task.script), function=delivery.function, model_path=model_path,

@@ -239,10 +239,12 @@ def base_model_path(run_name: str, model: str, summary: Summary, find) -> Source
     path = find(model)
     if not path:
         markdown = summary.format == "markdown"
+        listed = ", ".join(repr(name) for name in summary.models) or "no model with a path"
         raise InputError(
             summary.path,
             f"base run {run_name} uses model {model!r}, which has no path under "
-            + ("Resources → Models" if markdown else "models.base"),
+            + ("Resources → Models" if markdown else
+               f"models.base: models.base names {listed} (runs[].model must be one of them exactly)"),
             f"add `- **{model}**: `/path/to/{model}`` under ### Models" if markdown
             else f"add `- {{name: \"{model}\", path: /path/to/{model}}}` under models: base:",
         )

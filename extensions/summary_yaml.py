@@ -7,7 +7,12 @@ its code disagree, this follows the code, which is what its users got:
   (the release that renamed `experiment.directory` to `experiment.dir`) it is ignored with a
   warning, and `controls.system_prompt` is the one source (propagate.py:109-116);
 - `evaluation.assistant_prefix` is named in the template's comments but never propagated;
-- `dataset: same` means the training data (the only reading its own fixture allows).
+- `dataset: same` means `data.training.path` (the only reading its own fixture allows), never
+  a run's own eval_dataset_path;
+- a v0.3.4 file (`experiment.dir`) puts checkpoints in `{dir}/{run}/artifacts/epoch_N`,
+  whatever `output.base_directory` / `checkpoint_pattern` an older file left in (layout.py);
+- `$USER` (or `${USER}`) in a path is the name of whoever renders (docs/INPUTS.md), in
+  every path field, said once in a warning.
 The reader returns values as written; what they mean for a run (checkpoints, data, prompts)
 is decided in extensions/precedence.py.
 """
@@ -21,16 +26,17 @@ import yaml
 
 from .epochs import MAX_EPOCHS, EpochChoice, MatrixCell
 from .errors import InputError
-from .finetune import load_yaml_mapping
-from .markdown import normalize
+from .finetune import current_user, expand_user, load_yaml_mapping
 from .model import BASE, EVAL_ONLY, FINE_TUNED, YAML, RunRow, Summary, TaskRow, split_script
 from .names import check_name, nearest
 from .notes import Warnings
+from .resources import tier_for
 
 SUMMARY_YAML = "experiment_summary.yaml"
 # Release families: what decides how a key is read.
 V034 = "yaml v0.3.4"  # experiment.dir, scorers, controls.dataset_type, eval-only runs
-EARLIER = "yaml v0.1.0-v0.3.3"  # experiment.directory, output.base_directory, scorer
+EARLIER = "yaml v0.2.0-v0.3.3"  # experiment.directory, output.base_directory, scorer
+V01 = "yaml v0.1.x"  # as EARLIER, a string scorer; its tasks took -T prompt and -T system_prompt
 RUN_TYPES = {"fine-tuned": FINE_TUNED, "control": BASE, "eval-only": EVAL_ONLY}
 DATASET_TYPES = ("chat_completion", "text_completion")
 # A task's dataset that means "the training data".
@@ -65,6 +71,9 @@ class _Reader:
                    or isinstance(output, dict) and ("base_directory" in output or "checkpoint_pattern" in output)
                    or isinstance(evaluation, dict) and "scorer" in evaluation)
         self.v034 = "dir" in experiment or not earlier
+        # v0.2.0 made the scorer a list (and brought config_path); a string one is v0.1.x's.
+        self.v01 = not self.v034 and isinstance(evaluation, dict) and isinstance(evaluation.get("scorer"), str)
+        self.user_fields: list[str] = []  # the path fields whose `$USER` was expanded
 
     # -- typed access, every refusal naming the key and the fix ---------------------------
 
@@ -107,6 +116,17 @@ class _Reader:
             )
         return value
 
+    def _path(self, parent: dict, key: str, where: str, required: bool = False) -> str | None:
+        """A path as written, `$USER` in it the name of whoever renders (docs/INPUTS.md), as
+        setup_finetune.py expands it on the same cluster for the same person."""
+        value = self._text(parent, key, where, required)
+        if value is None:
+            return None
+        expanded = expand_user(value, current_user())
+        if expanded != value:
+            self.user_fields.append(f"{where}{key}")
+        return expanded
+
     def _number(self, parent: dict, key: str, where: str, kind: type, minimum: float) -> float | int | None:
         value = parent.get(key)
         if value is None:
@@ -137,19 +157,20 @@ class _Reader:
         evaluation = self._mapping(self.data, "evaluation", required=True)
         self._unknown(evaluation, _EVALUATION_KEYS, "evaluation")
         runs, factors = self._runs()
-        tasks = self._tasks(evaluation)
-        matrix, vis_labels = self._matrix(evaluation, runs, tasks)
         training = self._mapping(self._mapping(self.data, "data"), "training", "data.")
-        return Summary(
+        training_path = self._path(training, "path", "data.training.")
+        tasks = self._tasks(evaluation, training_path)
+        matrix, vis_labels = self._matrix(evaluation, runs, tasks)
+        summary = Summary(
             path=self.path,
-            layout=V034 if self.v034 else EARLIER,
+            layout=V034 if self.v034 else V01 if self.v01 else EARLIER,
             format=YAML,
             title=self._text(experiment, "name", "experiment."),
             runs=runs,
             factors=factors,
             models=self._models(),
             models_dir=None,
-            dataset_path=self._text(training, "path", "data.training."),
+            dataset_path=training_path,
             tasks=tasks,
             plan_text="",
             plan_epochs=None,
@@ -170,15 +191,21 @@ class _Reader:
             max_connections=self._number(evaluation, "max_connections", "evaluation.", int, 1),
             enable_thinking=self._flag(evaluation, "enable_thinking", "evaluation."),
             scorers=self._scorers(evaluation),
-            dataset_type=self._dataset_type(controls),
-            compute=self._compute(evaluation),
+            dataset_type=self._dataset_type(controls, training),
+            compute=self._compute(evaluation, runs),
             experiment_dir=self._experiment_dir(experiment),
             data_generation=self._mapping(self._mapping(self.data, "data"), "data_generation", "data.") or None,
         )
+        if self.user_fields:
+            self.warnings.add(
+                f"{self.path}: $USER in {self.path.name} is the name of whoever renders, {current_user()!r}: "
+                f"in {', '.join(sorted(set(self.user_fields)))}"
+            )
+        return summary
 
     def _experiment_dir(self, experiment: dict) -> str | None:
-        written = self._text(experiment, "dir", "experiment.")
-        older = self._text(experiment, "directory", "experiment.")
+        written = self._path(experiment, "dir", "experiment.")
+        older = self._path(experiment, "directory", "experiment.")
         if written and older and written != older:
             self.warnings.add(
                 f"{self.path}: experiment.dir {written!r} and experiment.directory {older!r} differ: "
@@ -194,8 +221,18 @@ class _Reader:
         v0.3.0. From v0.3.4 it is `{experiment.dir}/{run_name}/artifacts` (layout.py).
         """
         output = self._mapping(self.data, "output")
-        pattern = self._text(output, "checkpoint_pattern", "output.")
-        base = self._text(output, "base_directory", "output.")
+        if self.v034:
+            directory = self._experiment_dir(experiment)
+            leftover = [f"output.{key}" for key in ("base_directory", "checkpoint_pattern") if output.get(key) is not None]
+            if leftover:
+                self.warnings.add(
+                    f"{self.path}: {', '.join(leftover)} {'is' if len(leftover) == 1 else 'are'} not read since "
+                    "cruijff_kit v0.3.4 (experiment.dir): checkpoints are {experiment.dir}/{run}/artifacts/epoch_N, "
+                    f"in {directory}"
+                )
+            return None if directory is None else directory.rstrip("/") + "/{run_name}/artifacts"
+        pattern = self._path(output, "checkpoint_pattern", "output.")
+        base = self._path(output, "base_directory", "output.")
         if pattern is None:
             if base is not None:
                 return base.rstrip("/") + "/ck-out-{run_name}"
@@ -231,11 +268,19 @@ class _Reader:
         )
         return None
 
-    def _dataset_type(self, controls: dict) -> str | None:
+    def _dataset_type(self, controls: dict, training: dict) -> str | None:
         value = self._text(controls, "dataset_type", "controls.")
         if value is not None and value not in DATASET_TYPES:
             raise self._error(f"controls.dataset_type {value!r} is not one cruijff_kit writes",
                               f"write one of {', '.join(DATASET_TYPES)}")
+        if training.get("dataset_type") is not None:
+            # It sat there only in an unreleased commit (bb3b00b); v0.3.4's propagate.py reads
+            # controls.dataset_type alone.
+            self.warnings.add(
+                f"{self.path}: data.training.dataset_type {training['dataset_type']!r} is not read (cruijff_kit v0.3.4 "
+                f"reads controls.dataset_type only{', which says ' + repr(value) if value is not None else ''}): "
+                "move it to controls.dataset_type"
+            )
         return value
 
     def _models(self) -> dict[str, str]:
@@ -245,14 +290,25 @@ class _Reader:
             if not isinstance(item, dict):
                 raise self._error(f"{where.rstrip('.')} is {item!r}", "write each model as `- name: …` with `path: …`")
             name = self._text(item, "name", where, required=True)
-            path = self._text(item, "path", where)
+            path = self._path(item, "path", where)
             if path:
-                models[normalize(name)] = path
+                # As written: cruijff_kit looks a control's model up as models.base[name == run.model].
+                models[name] = path
         return models
 
     def _scorers(self, evaluation: dict) -> tuple | None:
         """`scorers` (v0.3.4) or `scorer` (before): a list of {name, params}, or one name."""
         key = "scorers" if "scorers" in evaluation else "scorer"
+        if "scorer" in evaluation and (key == "scorers" or self.v034):
+            # v0.3.4's propagate.py copies evaluation.scorers alone (EVAL_FIELDS).
+            self.warnings.add(
+                f"{self.path}: evaluation.scorer is not read "
+                + ("beside evaluation.scorers: the scorers are evaluation.scorers'" if key == "scorers" else
+                   "since cruijff_kit v0.3.4 (experiment.dir), which reads evaluation.scorers: no scorers are written "
+                   "to the cells' config files (rename it scorers)")
+            )
+            if key == "scorer":
+                return None
         value = evaluation.get(key)
         if value is None:
             return None
@@ -271,8 +327,17 @@ class _Reader:
             scorers.append({"name": item["name"], **({"params": params} if params else {})})
         return tuple(scorers)
 
-    def _compute(self, evaluation: dict) -> dict:
+    def _compute(self, evaluation: dict, runs: list[RunRow]) -> dict:
         compute = self._mapping(evaluation, "compute", "evaluation.")
+        self._unknown(compute, {"time", "mem", "gpus"}, "evaluation.compute")
+        models = sorted({run.model for run in runs})
+        shared = [key for key in ("mem", "gpus") if compute.get(key) is not None]
+        if shared and len({tier_for(model)[0] for model in models}) > 1:
+            # cruijff_kit passes one --mem to every cell too (spec §9 item 5).
+            self.warnings.add(
+                f"{self.path}: evaluation.compute {' and '.join(shared)} set{'s' if len(shared) == 1 else ''} the "
+                f"resources of every run, whatever its model's size ({', '.join(models)}), over each size's own"
+            )
         values = {}
         time = compute.get("time")
         if time is not None:
@@ -323,26 +388,32 @@ class _Reader:
             for key in parameters:
                 if key not in _RUN_INPUTS and str(key) not in factors:
                     factors.append(str(key))
+            if "system_prompt" in parameters:
+                self.warnings.add(
+                    f"{self.path}: run {name}: parameters.system_prompt is not the run's system prompt (cruijff_kit "
+                    "evaluates with controls.system_prompt, or a task's system_prompt): it is only a factor of the "
+                    "run, a column of the results"
+                )
             runs.append(self._run(name, kind, self._text(item, "model", where, required=True), parameters, item, factors))
         return runs, factors
 
     def _run(self, name: str, kind: str, model: str, parameters: dict, item: dict, variables: list[str]) -> RunRow:
         where = f"run {name}: parameters."
-        checkpoint = self._text(parameters, "checkpoint_path", where)
+        checkpoint = self._path(parameters, "checkpoint_path", where)
         if kind == EVAL_ONLY and not checkpoint:
             raise self._error(f"eval-only run {name} has no parameters.checkpoint_path",
                               "add parameters: checkpoint_path: /path/to/the/checkpoint (its epoch_N directory)")
         if kind != EVAL_ONLY and checkpoint:
             self.warnings.add(f"{self.path}: run {name} is {kind}, so its checkpoint_path is not read (only eval-only runs use one)")
             checkpoint = None
-        dataset = self._text(parameters, "eval_dataset_path", where) or self._text(parameters, "dataset_path", where)
+        dataset = self._path(parameters, "eval_dataset_path", where) or self._path(parameters, "dataset_path", where)
         factors = {str(key): _as_text(value) for key, value in parameters.items() if key not in _RUN_INPUTS}
         # A variable may be set beside the parameters (v0.2.2's runs[].training_condition).
         factors.update({key: _as_text(item[key]) for key in variables if key in item and key not in factors})
         return RunRow(name, model, kind, factors, prompt=self._text(parameters, "prompt", where),
                       dataset=dataset, checkpoint=checkpoint)
 
-    def _tasks(self, evaluation: dict) -> list[TaskRow]:
+    def _tasks(self, evaluation: dict, training_path: str | None) -> list[TaskRow]:
         items = self._list(evaluation, "tasks", "evaluation.", required=True)
         if not items:
             raise self._error("evaluation.tasks is empty", "list the tasks to evaluate")
@@ -361,12 +432,17 @@ class _Reader:
             where = f"task {name}: "
             script, function = split_script(self._text(item, "script", where, required=True))
             condition = self._text(item, "eval_condition", where)
-            dataset = self._text(item, "dataset", where)
+            dataset = self._path(item, "dataset", where)
             if condition is not None and dataset is not None:
                 raise self._error(f"task {name} has both dataset and eval_condition {condition!r}",
                                   "keep one: a dataset path, or the generated condition to evaluate on")
             if dataset is not None and dataset.strip().lower() in _SAME:
-                dataset = None
+                if training_path is None:
+                    raise self._error(
+                        f"task {name} has dataset {dataset!r} (the training data), but data.training.path is missing",
+                        "write data.training.path, or the path of the data to evaluate on as the task's dataset",
+                    )
+                dataset = training_path
             tasks.append(TaskRow(
                 name, script, dataset, function,
                 prompt=self._text(item, "prompt", where),
@@ -401,7 +477,11 @@ class _Reader:
             if not isinstance(named, list) or not named or not all(isinstance(t, str) for t in named):
                 raise self._error(f"{where}tasks is {named!r}", "write the task names as a list, e.g. tasks: [capitalization]")
             choice = self._epochs(item, run, kinds[run], where)
-            label = self._text(item, "vis_label", where) or run
+            label = self._text(item, "vis_label", where)
+            if label is not None and not label.strip():
+                self.warnings.add(f"{self.path}: {where}vis_label is empty: run {run}'s cells are labelled {run!r} "
+                                  "(cruijff_kit: `vis_label or run`)")
+            label = label if label and label.strip() else run
             for task in named:
                 if task not in task_names:
                     raise self._error(f"{where}tasks names {task!r}, which is not in evaluation.tasks{nearest(task, task_names)}",

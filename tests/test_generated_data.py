@@ -97,3 +97,14 @@ def test_a_task_with_an_eval_condition_evaluates_on_its_generated_file(inputs):
     data = {(run.name, cell.task): cell.data_path for run in plan.runs for cell in run.cells}
     assert data[("Llama-3.2-1B-Instruct_base", "capitalization_6L")] == expected
     assert data[("r8", "capitalization")] == design["data"]["training"]["path"]
+
+
+def test_user_in_the_source_path_is_whoever_renders(inputs, tmp_path, monkeypatch):
+    """`$USER` in source or schema is the renderer's name, as in every path of the summary."""
+    monkeypatch.setenv("USER", "ada")
+    (inputs / "ada").mkdir()
+    (inputs / "ada" / "acs.parquet").write_bytes(b"PAR1 a small table")
+    written = generation(inputs)
+    expected = generated_test_file(written, "income_dict", "/scratch/me", inputs, inputs / "experiment_summary.yaml")
+    written["source"] = str(inputs / "$USER" / "acs.parquet")
+    assert generated_test_file(written, "income_dict", "/scratch/me", inputs, inputs / "experiment_summary.yaml") == expected

@@ -15,7 +15,7 @@ from extensions.epochs import EpochChoice, MatrixCell
 from extensions.errors import InputError
 from extensions.model import BASE, EVAL_ONLY, FINE_TUNED, YAML
 from extensions.notes import Warnings
-from extensions.summary_yaml import EARLIER, V034, read_summary_yaml
+from extensions.summary_yaml import EARLIER, V01, V034, read_summary_yaml
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "yaml"
@@ -226,7 +226,7 @@ DECODING = {
 
 # (title, layout, training epochs, experiment_dir, training data)
 HEADER = {
-    "v0.1.0": ("cap_5L_lr_sweep_2026-01-20", EARLIER, 2,
+    "v0.1.0": ("cap_5L_lr_sweep_2026-01-20", V01, 2,
                "/scratch/gpfs/MSALGANIK/mjs3/ck-experiments/cap_5L_lr_sweep_2026-01-20",
                "/scratch/gpfs/MSALGANIK/mjs3/ck-data/capitalization/words_5L_80P_1000.json"),
     "v0.2.0": ("cap_3B_lora_rank_2026-03-18", EARLIER, 3,
@@ -315,10 +315,17 @@ def test_decoding_and_compute(release):
 @pytest.mark.parametrize("release", RELEASES)
 def test_header_values_and_no_warnings(release):
     """experiment.name, the release family, controls.epochs, experiment.dir/directory, the
-    training data; none of the fixtures has a key that deserves a warning."""
+    training data; no key of the fixtures deserves a warning, but the one compute block of
+    v0.3.0 and v0.3.4 sets the resources of models of several sizes (spec §9 item 5)."""
     summary, warnings = read(fixture(release))
     assert (summary.title, summary.layout, summary.epochs, summary.experiment_dir, summary.dataset_path) == HEADER[release]
-    assert warnings == []
+    assert warnings == ([f"{fixture(release)}: evaluation.compute {SHARED_COMPUTE[release]} the resources of every run, "
+                         f"whatever its model's size ({MIXED_MODELS[release]}), over each size's own"]
+                        if release in SHARED_COMPUTE else [])
+
+
+SHARED_COMPUTE = {"v0.3.0": "mem and gpus set", "v0.3.4": "mem sets"}
+MIXED_MODELS = {"v0.3.0": "Llama-3.2-1B-Instruct, Llama-3.3-70B-Instruct", "v0.3.4": "Llama-3.1-8B-Instruct, Llama-3.2-1B-Instruct"}
 
 
 def test_temperature_written_1e_7_is_a_float():
@@ -342,11 +349,12 @@ def test_eval_only_run_keeps_its_checkpoint_and_run_prompt():
 
 
 def test_dataset_same_means_the_training_data(tmp_path):
-    """`dataset: same` names no file of its own: None (the run's data, then data.training.path)."""
+    """`dataset: same` is data.training.path (spec §8.1), not the run's data: a run's own
+    eval_dataset_path does not replace it."""
     def mutate(data):
         data["evaluation"]["tasks"][0]["dataset"] = "same"
     summary, _ = read(variant(tmp_path, "v0.3.0", mutate))
-    assert summary.tasks[0].dataset is None
+    assert summary.tasks[0].dataset == summary.dataset_path == "/scratch/gpfs/MSALGANIK/sarahep/ck-data/capitalization/words_5L_80P_1000.json"
 
 
 def test_script_at_function_names_the_task(tmp_path):
@@ -364,9 +372,9 @@ def test_v034_ignores_evaluation_system_prompt_with_a_warning(tmp_path):
     summary, warnings = read(variant(tmp_path, "v0.3.4", mutate))
     assert summary.eval_system_prompt is None
     assert summary.system_prompt == "You capitalize words. Reply with the word only."
-    assert len(warnings) == 1
-    assert "evaluation.system_prompt" in warnings[0]
-    assert "'You capitalize words. Reply with the word only.'" in warnings[0]
+    (warning,) = [w for w in warnings if "evaluation.compute" not in w]
+    assert "evaluation.system_prompt" in warning
+    assert "'You capitalize words. Reply with the word only.'" in warning
 
 
 def test_before_v034_evaluation_system_prompt_is_the_eval_one(tmp_path):
@@ -522,7 +530,7 @@ def test_unknown_keys_are_named(tmp_path):
     assert any("task capitalization has keys this template does not read: datset" in w for w in warnings)
     assert any("evaluation.matrix[2] has keys this template does not read: vis_lable" in w for w in warnings)
     assert any("evaluation has keys this template does not read: temprature" in w for w in warnings)
-    assert len(warnings) == 3
+    assert len([w for w in warnings if "evaluation.compute" not in w]) == 3
     assert summary.tasks[0].dataset is None  # the misspelt key is not read
     assert summary.vis_labels[("base_1B", "capitalization")] == "base_1B (capitalization)"
 
@@ -533,6 +541,6 @@ def test_control_with_an_epochs_list_is_evaluated_once(tmp_path):
         data["evaluation"]["matrix"][2]["epochs"] = [0, 1]
     summary, warnings = read(variant(tmp_path, "v0.3.0", mutate))
     assert summary.matrix["1B_control"] == {"capitalization": ONCE}
-    assert len(warnings) == 1
-    assert "evaluation.matrix[2].epochs is [0, 1] for base run 1B_control" in warnings[0]
-    assert "evaluated once" in warnings[0]
+    (warning,) = [w for w in warnings if "evaluation.compute" not in w]
+    assert "evaluation.matrix[2].epochs is [0, 1] for base run 1B_control" in warning
+    assert "evaluated once" in warning

@@ -43,7 +43,17 @@ def setup_file(d: Path, old: str, new: str) -> None:
 
 EXPERIMENT_DIR = '  dir: "/scratch/gpfs/MSALGANIK/mjs3/ck-projects/capitalization/cap_1B_rank_sweep"\n'
 R8_ENTRY = '    - run: "r8"\n      vis_label: "rank 8"\n      tasks: ["capitalization"]\n      epochs: [0, 1]\n'
+
+
+def older(d: Path) -> None:
+    """The example as a v0.3.0-v0.3.3 file: `experiment.directory` (v0.3.4 reads no output.* checkpoint keys)."""
+    summary(d, EXPERIMENT_DIR, EXPERIMENT_DIR.replace("  dir:", "  directory:"))
+
+
 CAP_TASK = '    - name: "capitalization"\n      script: "tasks/cap_task.py"\n'
+
+CONDITIONS = "    conditions:\n      words_5L: {features: [A]}\n"
+
 
 def generating(d: Path, condition: str = "words_5L", scratch: bool = True, source: bool = True, schema: bool = True) -> None:
     """The example with a task evaluating on a condition cruijff_kit's generator made."""
@@ -113,6 +123,12 @@ CASES = {
         ["experiment_summary.yaml: eval-only run Llama-3.2-1B-Instruct_base has no parameters.checkpoint_path",
          "fix: add parameters: checkpoint_path: /path/to/the/checkpoint"],
     ),
+    "dataset-same-without-training-data": (
+        lambda d: (summary(d, '    path: "/scratch/gpfs/MSALGANIK/mjs3/ck-data/capitalization/words_5L_80P_1000.json"\n', ""),
+                   summary(d, 'dataset: "/scratch/gpfs/MSALGANIK/mjs3/ck-data/capitalization/words_6L_80P_1000.json"', 'dataset: "same"')),
+        ["experiment_summary.yaml: task capitalization_6L has dataset 'same' (the training data), but data.training.path is missing",
+         "fix: write data.training.path, or the path of the data to evaluate on as the task's dataset"],
+    ),
     # controls
     "prompt-a-number": (
         lambda d: summary(d, '  prompt: "Capitalize the given word: {input}\\n"', "  prompt: 3.10"),
@@ -138,12 +154,12 @@ CASES = {
         ["experiment_summary.yaml: models.base[0] is 'Llama-3.2-3B-Instruct'", "fix: write each model as `- name: …` with `path: …`"],
     ),
     "checkpoint-pattern-without-epoch": (
-        lambda d: summary(d, 'output:\n', 'output:\n  base_directory: "/scratch/ck"\n  checkpoint_pattern: "ck-out-{run_name}"\n'),
+        lambda d: (older(d), summary(d, 'output:\n', 'output:\n  base_directory: "/scratch/ck"\n  checkpoint_pattern: "ck-out-{run_name}"\n')),
         ["experiment_summary.yaml: output.checkpoint_pattern 'ck-out-{run_name}' is not of the form '…{run_name}…/epoch_{N}'",
          "fix: write the pattern cruijff_kit's training writes, e.g. 'ck-out-{run_name}/epoch_{N}'"],
     ),
     "checkpoint-pattern-relative": (
-        lambda d: summary(d, 'output:\n', 'output:\n  checkpoint_pattern: "ck-out-{run_name}/epoch_{N}"\n'),
+        lambda d: (older(d), summary(d, 'output:\n', 'output:\n  checkpoint_pattern: "ck-out-{run_name}/epoch_{N}"\n')),
         ["experiment_summary.yaml: output.checkpoint_pattern 'ck-out-{run_name}/epoch_{N}' is relative, and output.base_directory is missing",
          "fix: add output.base_directory: the directory the pattern is relative to"],
     ),
@@ -231,6 +247,35 @@ CASES = {
         lambda d: generating(d, condition="words_6L"),
         ["experiment_summary.yaml: eval_condition 'words_6L' is not a condition of data.data_generation "
          "(its conditions: words_5L)", "fix: name one of data.data_generation.conditions"],
+    ),
+    "generation-conditions-a-list": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    conditions:\n      - words_5L\n")),
+        ["experiment_summary.yaml: data.data_generation.conditions is ['words_5L'], not a mapping of condition names",
+         "fix: write each condition as a key under conditions:"],
+    ),
+    "generation-condition-a-list": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    conditions:\n      words_5L: [A]\n")),
+        ["experiment_summary.yaml: data.data_generation.conditions.words_5L is ['A'], not a mapping of its settings",
+         "fix: write the condition's settings under words_5L:, e.g. `words_5L: {features: [A, B], template: dictionary}`"],
+    ),
+    "generation-condition-a-word": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    conditions:\n      words_5L: dictionary\n")),
+        ["experiment_summary.yaml: data.data_generation.conditions.words_5L is 'dictionary', not a mapping of its settings"],
+    ),
+    "generation-features-a-string": (
+        lambda d: (generating(d), summary(d, CONDITIONS, '    conditions:\n      words_5L: {features: "A,B"}\n')),
+        ["experiment_summary.yaml: data.data_generation.conditions.words_5L.features is 'A,B', not a YAML list",
+         "fix: write features as a list, e.g. features: [A, B]"],
+    ),
+    "generation-target-a-word": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    target: income\n" + CONDITIONS)),
+        ["experiment_summary.yaml: data.data_generation.target is 'income', not a mapping",
+         "fix: write target: with its column: (and threshold: or mapping:)"],
+    ),
+    "generation-threshold-in-words": (
+        lambda d: (generating(d), summary(d, CONDITIONS, "    target: {column: income, threshold: fifty}\n" + CONDITIONS)),
+        ["experiment_summary.yaml: data.data_generation.target.threshold is 'fifty', not a number",
+         "fix: write the number the generator splits the target at, e.g. threshold: 50000"],
     ),
     "generation-source-unreadable": (
         lambda d: generating(d, source=False),
