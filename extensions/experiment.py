@@ -21,7 +21,7 @@ from .generated_data import generated_test_file
 from .site import SITE_FILE, Site, find_site_file, read_site
 from .source import read_source, refuse_link_loop
 from .summary import read_summary
-from .summary_yaml import SUMMARY_YAML, read_summary_yaml
+from .summary_yaml import SUMMARY_YAML, V034, read_summary_yaml
 from .task_file import TaskFileError, TaskFunction, read_task_functions
 
 SUMMARY_MD = "experiment_summary.md"
@@ -103,9 +103,11 @@ def _check_experiment_dir(experiment_dir: Path, summary: Summary, warnings: Warn
     (a copy of the experiment, or a design moved since)."""
     written = summary.experiment_dir
     if written and os.path.realpath(resolve(experiment_dir, written)) != os.path.realpath(experiment_dir):
+        # Up to v0.3.3 the key was experiment.directory (summary_yaml reads either).
+        key = "experiment.dir" if summary.layout == V034 else "experiment.directory"
         warnings.add(
-            f"{summary.path}: experiment.dir is {written}, not this directory ({experiment_dir}): "
-            "checkpoints are looked for under experiment.dir, where cruijff_kit's training writes them"
+            f"{summary.path}: {key} is {written}, not this directory ({experiment_dir}): "
+            f"checkpoints placed under {key} are looked for there, where cruijff_kit's training writes them"
         )
 
 
