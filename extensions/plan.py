@@ -258,7 +258,8 @@ class _Selection:
             return row[task.name]
         return task.name in self.text_tasks, None
 
-    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: precedence.Sourced | None) -> list[int]:
+    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: precedence.Sourced | None,
+               saved: set[int] | None = None) -> list[int]:
         if choice is None:
             choice = self.text_epochs
             if choice is None:
@@ -267,7 +268,7 @@ class _Selection:
         if epochs is None:  # a YAML design whose training epochs nothing says: its list as written
             return choice.resolve(0)
         trained = epochs.value
-        chosen = choice.resolve(trained)
+        chosen = choice.resolve(trained, saved)
         where = "Evaluation Plan or Matrix" if self.summary.format == MARKDOWN else "evaluation.matrix"
         beyond = choice.excluded_beyond(trained)
         if beyond or not chosen:
@@ -346,7 +347,7 @@ def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warning
         evaluated, choice = selection.choice(row, task)
         if not evaluated:
             continue
-        for epoch in selection.epochs(row, task, choice, epochs):
+        for epoch in selection.epochs(row, task, choice, epochs, saved):
             if saved is not None and epoch not in saved:
                 raise InputError(
                     saving.source,

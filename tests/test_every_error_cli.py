@@ -182,6 +182,9 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("epochs", "_read_phrase", ": cannot read "): I("epoch-text-unread-rest"),
     ("epochs", "read_epochs", "before the epochs leaves unclear which are evaluated"): I("epoch-text-negated"),
     ("epochs", "read_epochs", "the plan both evaluates and skips epoch"): I("epoch-text-evaluates-and-skips"),
+    ("epochs", "_selection", "is a period, not a set of epochs"): I("epoch-cell-period"),
+    ("epochs", "read_epoch_value", "and, in parentheses, "): I("epoch-cell-remark-differs"),
+    ("epochs", "_refuse_unread_numbers", "epoch numbers written in a form not understood"): I("epoch-text-bracketed"),
     ("values", "_quoted_prefix", "has no closing quote"): I("prompt-unclosed-quote"),
     ("values", "text_value", "is not a valid quoted string"): I("prompt-bad-escape"),
     # setup_finetune.yaml (finetune.py).

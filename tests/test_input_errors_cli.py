@@ -177,6 +177,20 @@ CASES = {
         lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate epoch 1; skip epoch 1, and once"),
         ["experiment_summary.md: Evaluation Plan: the plan both evaluates and skips epoch 1: say once which epochs to evaluate", "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
     ),
+    "epoch-cell-period": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ every 2 epochs |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'every 2 epochs': 'every 2 epochs' is a period, not a set of epochs",
+         "the epoch phrases understood are 'every epoch'"],
+    ),
+    "epoch-cell-remark-differs": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ 0 (all) |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: '0 (all)' names epoch 0 and, in parentheses, every epoch: write the epochs once"],
+    ),
+    "epoch-text-bracketed": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate both tasks at epochs [0, 1], and once"),
+        ["experiment_summary.md: Evaluation Plan: 'epochs [ 0': epoch numbers written in a form not understood; the epoch phrases understood are",
+         "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
     "epoch-cell-leaves-none": (
         lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ except epochs 0 and 1 |"),
         ["experiment_summary.md: 'every epoch except epochs 0, 1' (task capitalization) leaves no epoch of run r8_lr1e-5 "

@@ -357,3 +357,11 @@ def test_no_per_eval_time_is_the_template_default_said_with_its_bullet(tmp_path)
     plan = plan_of(tmp_path, Experiment(per_eval_time=None, site=SITE))
     assert (f"{tmp_path / 'exp' / 'experiment_summary.md'} gives no Per-eval time under Compute Estimates → Evaluation: "
             "every script gets --time=0:30:00, the template's default") in plan.warnings
+
+
+def test_all_saved_epochs_are_the_epochs_the_setup_saves(tmp_path):
+    # (issue 18, item 6) It was refused saying epoch 1 is not saved.
+    directory = Experiment(runs=[Run("a", epochs=3)], plan_text="Evaluate all saved epochs.").write(tmp_path / "exp")
+    setup = directory / "a" / "setup_finetune.yaml"
+    setup.write_text(setup.read_text() + "epochs_to_save: '0,2'\n")
+    assert cells(build_plan(directory)) == ["a/capitalization_epoch0.slurm", "a/capitalization_epoch2.slurm"]
