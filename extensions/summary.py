@@ -300,12 +300,11 @@ class _Reader:
                 )
         text = self.plan.text(deep=True, leave_out=kept_apart)
         matrix = self._matrix([table for section in matrices for table in section.tables()], runs, tasks)
-        return (
-            text,
-            self._plan_epochs(text),
-            self._text_tasks(text, tasks, matrix is not None),
-            matrix,
-        )
+        plan_epochs = self._plan_epochs(text)
+        if _text_decides(matrix, runs, tasks):
+            self._refuse_negated_tasks(text, tasks)
+            self._refuse_per_task_epochs(text, tasks)
+        return text, plan_epochs, self._text_tasks(text, tasks, matrix is not None), matrix
 
     def _plan_epochs(self, text: str) -> EpochChoice | None:
         try:
@@ -335,12 +334,52 @@ class _Reader:
             )
         return from_bullet
 
+    def _refuse_negated_tasks(self, text: str, tasks: list[TaskRow]) -> None:
+        """"We do not evaluate capitalization_6L": a task named in a sentence with a negation
+        may be one the plan leaves out, and what a negation applies to is not read here."""
+        for start, name in _mentions(text, tasks):
+            sentence = _SENTENCE_START.split(text[:start])[-1] + _SENTENCE_START.split(text[start:])[0]
+            negation = next((w for w in _words(sentence) if w in _TASK_NEGATIONS), None)
+            if negation is not None:
+                raise self._error(
+                    f"Evaluation Plan: {sentence.strip()!r} names task {name} next to {negation!r}, "
+                    "and the plan text is read as naming the tasks to evaluate",
+                    "name in the plan text only the tasks to evaluate, or add an '### Evaluation Matrix' "
+                    "with - for the tasks a run skips",
+                )
+
+    def _refuse_per_task_epochs(self, text: str, tasks: list[TaskRow]) -> None:
+        """"Evaluate capitalization at every epoch and capitalization_6L at the last epoch":
+        the plan text's epochs are one set for every task, so different epochs paired with
+        different tasks cannot be honoured from it."""
+        if len({name for _, name in _mentions(text, tasks)}) < 2:
+            return
+        said: dict[EpochChoice, list[str]] = {}
+        for sentence in _SENTENCE_START.split(text):
+            mentions = _mentions(sentence, tasks)
+            # A sentence naming two tasks is cut before each but the first: "Evaluate A at
+            # every epoch and B at the last epoch".
+            cuts = [0] + [start for start, _ in mentions[1:]] + [len(sentence)]
+            pieces = zip(cuts, cuts[1:]) if len({name for _, name in mentions}) > 1 else [(0, len(sentence))]
+            for begin, end in pieces:
+                names = [name for start, name in mentions if begin <= start < end]
+                try:
+                    choice = read_epochs(sentence[begin:end])
+                except EpochSyntaxError:
+                    continue  # a piece of a phrase the whole text reads
+                if choice is not None and names:
+                    said.setdefault(choice, []).extend(names)
+        if len(said) > 1:
+            pairs = "; ".join(f"{', '.join(dict.fromkeys(names))}: {choice.describe()}" for choice, names in said.items())
+            raise self._error(
+                f"the Evaluation Plan text pairs tasks with different epochs ({pairs}), "
+                "and its epochs are read as one set for every task",
+                "add an '### Evaluation Matrix' giving each run and task its epochs (e.g. ✓ epoch 0,1 and ✓ epoch 1)",
+            )
+
     def _text_tasks(self, text: str, tasks: list[TaskRow], has_matrix: bool) -> tuple[str, ...]:
-        named = [
-            task.name
-            for task in tasks
-            if re.search(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
-        ]
+        mentioned = {name for _, name in _mentions(text, tasks)}
+        named = [task.name for task in tasks if task.name in mentioned]
         if not named:
             return tuple(task.name for task in tasks)
         left_out = [task.name for task in tasks if task.name not in named]
@@ -506,6 +545,39 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _MINUTES = {"d": 24 * 60, "h": 60, "m": 1, "s": 1 / 60}
+
+
+_TASK_NEGATIONS = {"not", "no", "never", "without", "except", "excluding", "exclude", "skip", "skipping", "omit", "omitting"}
+# Where a sentence (or a bullet, one per line) starts: a negation before it is another's.
+_SENTENCE_START = re.compile(r"[.;!?](?:\s|$)|\n")
+
+
+def _mentions(text: str, tasks: list[TaskRow]) -> list[tuple[int, str]]:
+    """(offset, task name) of every task the text names, in the order written."""
+    return sorted(
+        (match.start(), task.name)
+        for task in tasks
+        for match in re.finditer(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
+    )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", re.sub(r"n't\b", " not", text.lower().replace("\u2019", "'")))
+
+
+def _text_decides(matrix: dict | None, runs: list[RunRow], tasks: list[TaskRow]) -> bool:
+    """Whether the plan text chooses any fine-tuned run's tasks or epochs: a matrix that gives
+    every cell its epochs leaves it nothing to choose."""
+    if matrix is None:
+        return True
+    for run in runs:
+        row = matrix.get(run.name)
+        for task in tasks:
+            if row is None or task.name not in row:
+                return True
+            if run.kind == FINE_TUNED and row[task.name].evaluated and row[task.name].epochs is None:
+                return True
+    return False
 
 
 def _model_name(bullet: Bullet) -> str:

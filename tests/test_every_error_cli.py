@@ -156,6 +156,8 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary", "_tasks", "is listed twice in Evaluation Tasks"): I("task-listed-twice"),
     ("summary", "_plan_epochs", "name the epochs to evaluate, e.g. 'epochs 0 and 2'"): I("plan-range-too-long"),
     ("summary", "_plan_epochs", "Evaluation Plan → Configuration → "): I("epochs-to-evaluate-unreadable"),
+    ("summary", "_refuse_negated_tasks", "next to {negation!r}"): I("plan-text-negated-task"),
+    ("summary", "_refuse_per_task_epochs", "pairs tasks with different epochs"): I("plan-text-per-task-epochs"),
     ("summary", "_matrix", "the Evaluation Matrix has no 'Run Name' column"): E("matrix-without-run-name"),
     ("summary", "_matrix", "cells and its header"): I("matrix-row-short"),
     ("summary", "_matrix", "the Evaluation Matrix gives run "): I("matrix-run-twice"),

@@ -191,6 +191,21 @@ CASES = {
         ["experiment_summary.md: Evaluation Plan: 'epochs [ 0': epoch numbers written in a form not understood; the epoch phrases understood are",
          "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
     ),
+    "plan-text-negated-task": (
+        lambda d: (summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 |", "| r8_lr1e-5 | ✓ | ✓ |"),
+                   summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once",
+                           "Evaluate every epoch; we do not evaluate capitalization_6L. Once")),
+        ["experiment_summary.md: Evaluation Plan: 'we do not evaluate capitalization_6L' names task capitalization_6L next to 'not'",
+         "fix: name in the plan text only the tasks to evaluate, or add an '### Evaluation Matrix'"],
+    ),
+    "plan-text-per-task-epochs": (
+        lambda d: (summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 |", "| r8_lr1e-5 | ✓ | ✓ |"),
+                   summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once",
+                           "Evaluate capitalization at every epoch and capitalization_6L at the last epoch. Once")),
+        ["experiment_summary.md: the Evaluation Plan text pairs tasks with different epochs "
+         "(capitalization: every epoch; capitalization_6L: the last epoch), and its epochs are read as one set for every task",
+         "fix: add an '### Evaluation Matrix' giving each run and task its epochs"],
+    ),
     "epoch-cell-leaves-none": (
         lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ except epochs 0 and 1 |"),
         ["experiment_summary.md: 'every epoch except epochs 0, 1' (task capitalization) leaves no epoch of run r8_lr1e-5 "

@@ -475,3 +475,61 @@ def test_a_yaml_key_written_twice_is_a_warning(tmp_path):
     warnings = Warnings()
     assert read_finetune_setup(path, warnings).prompt == "Second: {input}"
     assert list(warnings) == [f"{path}: the key 'prompt' is written twice (again at line 3): YAML keeps the last one, and so does this template"]
+
+
+def _without_matrix(plan: str) -> str:
+    """The example with its Evaluation Matrix deleted and `plan` as the Evaluation Plan text."""
+    text = EXAMPLE[: EXAMPLE.index("### Evaluation Matrix")] + EXAMPLE[EXAMPLE.index("## Configuration"):]
+    start = text.index("Evaluate both tasks on every epoch")
+    return text[:start] + plan + "\n" + text[text.index("\n\n", start):]
+
+
+@pytest.mark.parametrize(
+    "plan,negation",
+    [
+        ("Evaluate capitalization at every epoch. We do not evaluate capitalization_6L in this experiment.", "not"),
+        ("Evaluate capitalization at every epoch. We don't evaluate capitalization_6L.", "not"),
+        ("Evaluate every epoch; skip capitalization_6L.", "skip"),
+        ("Evaluate every epoch. capitalization_6L is not evaluated.", "not"),
+    ],
+)
+def test_a_task_named_with_a_negation_is_refused_not_evaluated(tmp_path, plan, negation):
+    # (issue 18, item 2) capitalization_6L was rendered: naming it counted, the "not" did not.
+    with pytest.raises(InputError, match=rf"names task capitalization_6L next to '{negation}'"):
+        parse(tmp_path, _without_matrix(plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Evaluate capitalization at every epoch and capitalization_6L at the last epoch only.",
+        "Evaluate:\n\n- capitalization: epochs 0 and 1\n- capitalization_6L: epoch 1",
+        "At every epoch, evaluate capitalization. At the last epoch, evaluate capitalization_6L.",
+    ],
+)
+def test_tasks_paired_with_different_epochs_in_the_text_are_refused(tmp_path, plan):
+    # (issue 18, item 3) The epochs were merged: capitalization_6L got epochs 0 and 1.
+    with pytest.raises(InputError, match=r"pairs tasks with different epochs \(capitalization: .*; capitalization_6L: .*\).*\n.*Evaluation Matrix"):
+        parse(tmp_path, _without_matrix(plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Evaluate capitalization and capitalization_6L at every epoch.",
+        "Evaluate every epoch (epoch_0 and epoch_1) on capitalization and capitalization_6L.",
+        "Evaluate capitalization at every epoch. Then capitalization_6L, at every epoch too.",
+    ],
+)
+def test_tasks_sharing_one_epoch_phrase_are_read(tmp_path, plan):
+    summary = parse(tmp_path, _without_matrix(plan))
+    assert summary.text_tasks == ("capitalization", "capitalization_6L")
+    assert summary.plan_epochs.resolve(2) == [0, 1]
+
+
+def test_a_matrix_that_decides_every_cell_leaves_the_text_unread_for_tasks(tmp_path):
+    text = edited(
+        "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1)",
+        "Evaluate capitalization at every epoch and capitalization_6L at the last epoch only, not more",
+    )
+    assert parse(tmp_path, text).matrix is not None
