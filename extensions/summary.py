@@ -520,16 +520,19 @@ class _Reader:
         if bullet.label == "per evaluation":
             self.october.append("per evaluation")
         value = inline_text(bullet.value)
-        match = _DURATION.search(value)
-        if not match:
+        try:
+            minutes = _duration_minutes(value)
+        except ValueError as why:
+            raise self._error(
+                f"Compute Estimates → Evaluation → {bullet.written_label} {value!r}: {why}",
+                "write one duration, e.g. '~20 minutes', '20-30 min', '1h30m', '1 hour 30 minutes' or '1.5 hours'",
+            ) from None
+        if minutes is None:
             self.warnings.add(
                 f"{self.path}: Compute Estimates → Evaluation → {bullet.written_label} {value!r} is not a "
                 "duration like '~20 minutes': ignored"
             )
             return None
-        # A range ("20-30 minutes") is budgeted by its upper end.
-        amount = float(match.group(2) or match.group(1))
-        minutes = amount * _MINUTES[match.group(3).lower()[0]]
         if minutes > MAX_PER_EVAL_MINUTES:
             raise self._error(
                 f"Compute Estimates → Evaluation → {bullet.written_label} {value!r} is more than 14 days",
@@ -539,12 +542,45 @@ class _Reader:
         return minutes
 
 
-_DURATION = re.compile(
-    r"(\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*"
-    r"(d|days?|h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)\b",
-    re.IGNORECASE,
-)
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_UNIT = r"(d|days?|h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)(?![a-z])"
+# One part of a duration: "20 minutes", "20-30 min", "1.5 h"; "1h30m" is two parts.
+_DURATION = re.compile(rf"(?<![\d.,])({_NUMBER})(?:\s*(?:-|–|to)\s*({_NUMBER}))?\s*{_UNIT}", re.IGNORECASE)
+_JOIN = re.compile(r"\s*(?:,\s*|and\s+|\s)?", re.IGNORECASE)
 _MINUTES = {"d": 24 * 60, "h": 60, "m": 1, "s": 1 / 60}
+
+
+def _amount(number: str) -> float:
+    whole, comma, fraction = number.partition(",")
+    if comma and len(fraction) == 3:
+        raise ValueError(f"{number!r} could be {whole}{fraction} or {whole}.{fraction}")
+    return float(f"{whole}.{fraction}" if comma else number)
+
+
+def _duration_minutes(value: str) -> float | None:
+    """The minutes of a duration as written, every part of it ("1h30m", "1 hour 30 minutes",
+    "1,5 hours"), None if it names none; a duration only partly read is refused (ValueError)."""
+    match = _DURATION.search(value)
+    if not match:
+        return None
+    if re.search(r"\d\s*[x×*]\s*$", value[:match.start()]):
+        raise ValueError(f"{value[:match.end()].strip()!r} multiplies a duration")
+    parts = [match]
+    while True:
+        join = _JOIN.match(value, parts[-1].end())
+        following = _DURATION.match(value, join.end())
+        if not following:
+            break
+        parts.append(following)
+    rest = value[parts[-1].end():]
+    if re.match(r"\s*[\d.,]*\d", rest) or _DURATION.search(rest):
+        raise ValueError(f"cannot read {rest.strip()!r} after {value[:parts[-1].end()].strip()!r}")
+    units = [_MINUTES[part.group(3).lower()[0]] for part in parts]
+    if len(parts) > 1 and (units != sorted(units, reverse=True) or len(set(units)) < len(units)
+                           or any(part.group(2) for part in parts)):
+        raise ValueError("its parts are not one duration from larger units to smaller ones, like '1h30m'")
+    # A range ("20-30 minutes") is budgeted by its upper end.
+    return sum(_amount(part.group(2) or part.group(1)) * unit for part, unit in zip(parts, units))
 
 
 _TASK_NEGATIONS = {"not", "no", "never", "without", "except", "excluding", "exclude", "skip", "skipping", "omit", "omitting"}

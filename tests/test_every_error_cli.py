@@ -168,6 +168,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary", "_temperature", "Configuration → Evaluation → Temperature "): E("temperature-not-a-number"),
     ("summary", "_max_tokens", "Max tokens "): I("max-tokens-zero"),
     ("summary", "_per_eval_minutes", "is more than 14 days"): I("per-eval-absurd"),
+    ("summary", "_per_eval_minutes", "write one duration, e.g. "): I("per-eval-partly-read"),
     ("epochs", "_numbers", "spans more than"): I("plan-range-too-long"),
     ("epochs", "read_matrix_cell", "is ambiguous: an x is a check mark"): I("bare-x-cell"),
     ("epochs", "read_matrix_cell", "is neither a check mark, epochs, nor a '-'"): I("matrix-cell-unreadable"),

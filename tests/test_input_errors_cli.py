@@ -66,6 +66,11 @@ CASES = {
         lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |", "| r16_lr1e-5 | ✓ epoch 0,1 |"),
         ["the Evaluation Matrix row of r16_lr1e-5 has 2 cells and its header 4", "no cell for capitalization_6L"],
     ),
+    "per-eval-partly-read": (
+        lambda d: summary(d, "- **Per-eval time:** ~20 minutes", "- **Per-eval time:** ~1h30"),
+        ["Compute Estimates → Evaluation → Per-eval time '~1h30': cannot read '30' after '~1h'",
+         "fix: write one duration, e.g. '~20 minutes'"],
+    ),
     "per-eval-absurd": (
         lambda d: edit(d / "experiment_summary.md", "~20 minutes", "9999999 hours"),
         ["Compute Estimates → Evaluation → Per-eval time '9999999 hours' is more than 14 days", "MAX_PER_EVAL_MINUTES"],

@@ -145,11 +145,25 @@ def test_unterminated_prompt_names_the_file_and_the_fix(tmp_path):
 
 @pytest.mark.parametrize(
     "estimate,minutes",
-    [("~20 minutes", 20), ("about 20-30 min", 30), ("~1.5 hours", 90), ("90 seconds", 1.5), ("unknown", None)],
+    [("~20 minutes", 20), ("about 20-30 min", 30), ("~1.5 hours", 90), ("90 seconds", 1.5), ("unknown", None),
+     # (issue 18, item 4) these were read as 60, 60 and 300 minutes: the first number and unit.
+     ("~1h30m", 90), ("~1 hour 30 minutes", 90), ("~1,5 hours", 90), ("1 hour and 30 minutes", 90),
+     ("~20 minutes (1B model)", 20)],
 )
 def test_per_eval_time(tmp_path, estimate, minutes):
     text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
     assert parse(tmp_path, text).per_eval_minutes == minutes
+
+
+@pytest.mark.parametrize(
+    "estimate,why",
+    [("1h30", "cannot read '30' after '1h'"), ("1,500 minutes", "could be 1500 or 1.500"),
+     ("2 x 10 minutes", "multiplies a duration"), ("~20 minutes, 40 minutes for 8B", "not one duration")],
+)
+def test_a_per_eval_time_read_only_in_part_is_refused(tmp_path, estimate, why):
+    text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
+    with pytest.raises(InputError, match=rf"Per-eval time '{re.escape(estimate)}': .*{re.escape(why)}"):
+        parse(tmp_path, text)
 
 
 def test_missing_file(tmp_path):
