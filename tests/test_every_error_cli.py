@@ -149,6 +149,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary", "_runs", "is listed twice in All Runs"): E("run-listed-twice"),
     ("summary", "_columns", "table has no '"): E("no-type-column"),
     ("summary", "_kind", "in All Runs, which says"): I("type-both"),
+    ("summary", "_runs", "has an empty Model cell in All Runs"): I("model-cell-empty"),
     ("summary", "_sub", "merge them into one"): I("two-training-sections"),
     ("summary", "_tasks", "no 'Evaluation Tasks' table"): E("no-evaluation-tasks"),
     ("summary", "_tasks", "has no script path in Evaluation Tasks"): E("task-without-script"),

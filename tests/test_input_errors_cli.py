@@ -66,6 +66,11 @@ CASES = {
         lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |", "| r16_lr1e-5 | ✓ epoch 0,1 |"),
         ["the Evaluation Matrix row of r16_lr1e-5 has 2 cells and its header 4", "no cell for capitalization_6L"],
     ),
+    "model-cell-empty": (
+        lambda d: summary(d, "| r8_lr1e-5 | Llama-3.2-1B-Instruct | 8 |", "| r8_lr1e-5 | | 8 |"),
+        ["experiment_summary.md: run 'r8_lr1e-5' has an empty Model cell in All Runs",
+         "fix: write the run's model as Resources → Models names it"],
+    ),
     "per-eval-partly-read": (
         lambda d: summary(d, "- **Per-eval time:** ~20 minutes", "- **Per-eval time:** ~1h30"),
         ["Compute Estimates → Evaluation → Per-eval time '~1h30': cannot read '30' after '~1h'",
