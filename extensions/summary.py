@@ -22,6 +22,7 @@ from .names import check_name, nearest
 from .notes import Warnings
 from .source import read_source
 from .values import ValueSyntaxError, is_placeholder, path_value, text_value
+from .values import quoting as values_quoting  # a local `quoting` reads better in _quoted
 
 NOVEMBER = "november"
 OCTOBER = "october"
@@ -473,12 +474,22 @@ class _Reader:
             if bullet is None:
                 continue
             try:
-                return text_value(bullet.value)
+                value = text_value(bullet.value)
             except ValueSyntaxError as error:
                 raise self._error(
                     f"{section.title} → {bullet.written_label}: {error}",
                     'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
                 ) from None
+            where = f"{self.path}: {section.title} → {bullet.written_label}"
+            quoting = values_quoting(bullet.value)
+            if quoting == "typographic":
+                self.warnings.add(f"{where} is in typographic quotes “…”: read as the double-quoted string {value!r}")
+            elif not quoting and re.search(r"\\[nt\\\"]", value):
+                self.warnings.add(
+                    f"{where} {value!r} is not in quotes, so it is read as written, each backslash a "
+                    'backslash: to mean a newline, write it in double quotes, e.g. "Answer: {input}\\n"'
+                )
+            return value
         return None
 
     def _temperature(self, sections: list[Section | None]) -> float | None:

@@ -191,6 +191,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("epochs", "_refuse_unread_numbers", "epoch numbers written in a form not understood"): I("epoch-text-bracketed"),
     ("values", "_quoted_prefix", "has no closing quote"): I("prompt-unclosed-quote"),
     ("values", "text_value", "is not a valid quoted string"): I("prompt-bad-escape"),
+    ("values", "_straightened", "has straight quotes inside typographic ones"): I("prompt-typographic-around-straight"),
     # setup_finetune.yaml (finetune.py).
     ("finetune", "read_finetune_setup", "setup_finetune.yaml not found"): E("no-setup"),
     ("finetune", "read_finetune_setup", "input_formatting is empty (null)"): I("input-formatting-null"),

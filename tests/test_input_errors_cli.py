@@ -235,6 +235,11 @@ CASES = {
         ["experiment_summary.md: Training → Prompt: the quoted string '\"Capitalize the given word: {input}' has no closing quote",
          "fix: write it as a double-quoted string with backslash escapes"],
     ),
+    "prompt-typographic-around-straight": (
+        lambda d: summary(d, '"Capitalize the given word: {input}\\n"', '“Say "hi" to {input}”'),
+        ["experiment_summary.md: Training → Prompt: '“Say \"hi\" to {input}”' has straight quotes inside typographic ones",
+         'fix: write it as a double-quoted string with backslash escapes'],
+    ),
     "prompt-bad-escape": (
         lambda d: summary(d, "{input}\\n", "{input}\\q"),
         ["experiment_summary.md: Training → Prompt: \"Capitalize the given word: {input}\\q\" is not a valid quoted string"],

@@ -365,3 +365,12 @@ def test_all_saved_epochs_are_the_epochs_the_setup_saves(tmp_path):
     setup = directory / "a" / "setup_finetune.yaml"
     setup.write_text(setup.read_text() + "epochs_to_save: '0,2'\n")
     assert cells(build_plan(directory)) == ["a/capitalization_epoch0.slurm", "a/capitalization_epoch2.slurm"]
+
+
+def test_a_control_prompt_other_than_the_fine_tuned_runs_is_warned_about(tmp_path):
+    # (issue 18, item 9) The control silently got another prompt than the runs it controls.
+    experiment = Experiment(runs=[Run("a"), Run("m_base", kind="Base")], training_prompt="Capitalize: {input}")
+    plan = plan_of(tmp_path, experiment)
+    assert [run.prompt for run in plan.runs] == ["Capitalize the given word: {input}\n", "Capitalize: {input}"]
+    assert ("base run m_base use the summary's Configuration → Training → Prompt 'Capitalize: {input}', while every "
+            "fine-tuned run is evaluated with 'Capitalize the given word: {input}\\n' (setup_finetune.yaml)") in "\n".join(plan.warnings)

@@ -556,3 +556,25 @@ def test_an_empty_model_cell_is_refused_naming_the_run(tmp_path):
     cells[2] = " "
     with pytest.raises(InputError, match=r"run 'r8_lr1e-5' has an empty Model cell in All Runs"):
         parse(tmp_path, edited(row, "|".join(cells)))
+
+
+PROMPT_BULLET = r'- **Prompt**: "Capitalize the given word: {input}\n"'
+
+
+@pytest.mark.parametrize("written", [r"“Capitalize the given word: {input}\n”", r"`“Capitalize the given word: {input}\n”`"])
+def test_a_prompt_in_typographic_quotes_reads_as_in_straight_ones(tmp_path, written):
+    # (issue 18, item 9) It was the text with the curly quotes and a backslash and an n.
+    summary, warnings = warned(tmp_path, edited(PROMPT_BULLET, f"- **Prompt**: {written}"))
+    assert summary.prompt == "Capitalize the given word: {input}\n"
+    assert "Training → Prompt is in typographic quotes “…”: read as the double-quoted string" in warnings
+
+
+def test_a_prompt_with_straight_quotes_inside_typographic_ones_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"Training → Prompt: .*straight quotes inside typographic ones"):
+        parse(tmp_path, edited(PROMPT_BULLET, '- **Prompt**: “Say "hi" to {input}”'))
+
+
+def test_an_unquoted_prompt_with_a_backslash_escape_is_read_as_written_with_a_warning(tmp_path):
+    summary, warnings = warned(tmp_path, edited(PROMPT_BULLET, r"- **Prompt**: `Capitalize the given word: {input}\n`"))
+    assert summary.prompt == "Capitalize the given word: {input}\\n"
+    assert "is not in quotes, so it is read as written, each backslash a backslash" in warnings
