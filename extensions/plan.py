@@ -375,7 +375,7 @@ def _once_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list
         model_path = precedence.Sourced(
             _resolve(inputs.dir, expand(row.checkpoint, row.factors, summary.path, "checkpoint_path", row.name)), summary.path)
     else:
-        model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
+        model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model, row.name, warnings))
         model_path = model_path._replace(value=_resolve(inputs.dir, model_path.value))
     _check_model_arg(summary.path, model_path.value)
     if summary.format == MARKDOWN:
@@ -407,7 +407,7 @@ def _shared_training_data(summary: Summary, trained: list[_RunInputs]) -> preced
     return precedence.shared([t.data() for t in trained])
 
 
-def _model_path(summary: Summary, model: str) -> str | None:
+def _model_path(summary: Summary, model: str, run_name: str, warnings: Warnings) -> str | None:
     """The path listed under Resources → Models (models.base) for a model name.
 
     The names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
@@ -417,8 +417,15 @@ def _model_path(summary: Summary, model: str) -> str | None:
     wanted = normalize(model)
     if wanted in summary.models:
         return summary.models[wanted]
-    close = [path for name, path in summary.models.items() if name in wanted or wanted in name]
-    return close[0] if len(close) == 1 else None
+    close = [(name, path) for name, path in summary.models.items() if name in wanted or wanted in name]
+    if len(close) != 1:
+        return None
+    name, path = close[0]
+    # "Llama-3.2-1B" for a listed "Llama-3.2-1B-Instruct" is another model as often as a remark.
+    where = "Resources → Models" if summary.format == MARKDOWN else "models.base"
+    warnings.add(f"base run {run_name} uses model {model!r}, which {where} does not list: taking the listed "
+                 f"{name!r} ({path}), one name containing the other")
+    return path
 
 
 def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str, system_prompt: str,

@@ -374,3 +374,12 @@ def test_a_control_prompt_other_than_the_fine_tuned_runs_is_warned_about(tmp_pat
     assert [run.prompt for run in plan.runs] == ["Capitalize the given word: {input}\n", "Capitalize: {input}"]
     assert ("base run m_base use the summary's Configuration → Training → Prompt 'Capitalize: {input}', while every "
             "fine-tuned run is evaluated with 'Capitalize the given word: {input}\\n' (setup_finetune.yaml)") in "\n".join(plan.warnings)
+
+
+def test_a_base_model_found_by_a_name_containing_it_is_warned_about(tmp_path):
+    # (issue 18, item 10) Llama-3.2-1B got Llama-3.2-1B-Instruct's path without a word.
+    experiment = Experiment(runs=[Run("a"), Run("m_base", kind="Base", model="Llama-3.2-1B")])
+    plan = plan_of(tmp_path, experiment)
+    assert plan.runs[1].cells[0].model_path == "/scratch/models/Llama-3.2-1B-Instruct"
+    assert ("base run m_base uses model 'Llama-3.2-1B', which Resources → Models does not list: taking the listed "
+            "'llama-3.2-1b-instruct' (/scratch/models/Llama-3.2-1B-Instruct), one name containing the other") in plan.warnings
