@@ -488,7 +488,9 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         data = precedence.Sourced(task.dataset, summary.path)
     else:
         data = own.data()
-    data_path = _resolve(inputs.dir, text(data, "dataset"))
+    # Relative to the file that gave it, as checkpoints are: a setup file's input_dir_base is
+    # read by setup_finetune.py and the training in the run's directory.
+    data_path = _resolve(Path(data.source).parent if data.source else inputs.dir, text(data, "dataset"))
     if "{input}" not in prompt:
         warnings.add(f"the prompt of {row.name} for {task.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model")
     name = protocol.cell_name(task.name, epoch)

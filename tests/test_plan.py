@@ -383,3 +383,14 @@ def test_a_base_model_found_by_a_name_containing_it_is_warned_about(tmp_path):
     assert plan.runs[1].cells[0].model_path == "/scratch/models/Llama-3.2-1B-Instruct"
     assert ("base run m_base uses model 'Llama-3.2-1B', which Resources → Models does not list: taking the listed "
             "'llama-3.2-1b-instruct' (/scratch/models/Llama-3.2-1B-Instruct), one name containing the other") in plan.warnings
+
+
+def test_a_relative_input_dir_base_is_relative_to_the_run_directory_like_output_dir_base(tmp_path):
+    # (issue 18, item 11) input_dir_base resolved against the experiment, output_dir_base
+    # against the run: setup_finetune.py and the training run in the run's directory.
+    experiment = Experiment(runs=[Run("a", input_dir_base="data/capitalization/", output_dir_base="ck-outputs/")])
+    plan = plan_of(tmp_path, experiment)
+    run_dir = (tmp_path / "exp" / "a").resolve()
+    cell = plan.runs[0].cells[0]
+    assert cell.model_path == f"{run_dir}/ck-outputs/ck-out-a/epoch_0"
+    assert plan.runs[0].cells[0].data_path == f"{run_dir}/data/capitalization/words_5L_80P_1000.json"
