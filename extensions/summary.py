@@ -66,6 +66,11 @@ class _Reader:
         evaluation = self._sub(self.config, "evaluation")
         output = self._sub(self.config, "output")
         plan_text, plan_epochs, text_tasks, matrix = self._evaluation_plan(runs, tasks)
+        dataset_path = self._path_bullet(
+            "Resources → Dataset", [self.resources.find("dataset", "datasets")], "path", "location", "file"
+        )
+        if dataset_path:
+            self._check_local("Resources → Dataset → Path", dataset_path)
         values = dict(
             path=self.path,
             title=self._title(),
@@ -73,9 +78,7 @@ class _Reader:
             factors=factors,
             models=models,
             models_dir=models_dir,
-            dataset_path=self._path_bullet(
-                "Resources → Dataset", [self.resources.find("dataset", "datasets")], "path", "location", "file"
-            ),
+            dataset_path=dataset_path,
             tasks=tasks,
             plan_text=plan_text,
             plan_epochs=plan_epochs,
@@ -247,6 +250,16 @@ class _Reader:
             return None
         return value or None
 
+    def _check_local(self, where: str, path: str) -> None:
+        """Data missing where it can be looked for (its directory is on this machine, as the
+        experiment's own is) would fail each evaluation of it after its wait for a GPU."""
+        if is_placeholder(path) or path.startswith(("~", "$")):
+            return
+        resolved = self.path.parent / path
+        if resolved.parent.is_dir() and not resolved.exists():
+            self.warnings.add(f"{self.path}: {where} {path!r} is {resolved}, which does not exist: "
+                              "the evaluations of it would fail to read it")
+
     def _tasks(self) -> list[TaskRow]:
         sections = self.resources.find_all("evaluation tasks") or self.doc.find_all("evaluation tasks")
         tables = [table for section in sections for table in section.tables()]
@@ -274,6 +287,7 @@ class _Reader:
                 dataset = None
                 if dataset_at is not None and _is_path(_cell(row, dataset_at)):
                     dataset = path_value(_cell(raw, dataset_at))
+                    self._check_local(f"Evaluation Tasks → {name} → Dataset", dataset)
                 script, function = split_script(script)
                 tasks.append(TaskRow(name, script, dataset, function))
         if not tasks:

@@ -394,3 +394,15 @@ def test_a_relative_input_dir_base_is_relative_to_the_run_directory_like_output_
     cell = plan.runs[0].cells[0]
     assert cell.model_path == f"{run_dir}/ck-outputs/ck-out-a/epoch_0"
     assert plan.runs[0].cells[0].data_path == f"{run_dir}/data/capitalization/words_5L_80P_1000.json"
+
+
+def test_a_dataset_missing_where_it_can_be_looked_for_is_warned_about(tmp_path):
+    # (issue 18, item 12) A bare file name became {experiment}/words_5L_80P_1000.json, which
+    # does not exist, without a word.
+    experiment = Experiment(tasks=[Task("capitalization", dataset="`words_5L_80P_1000.json` ✓")])
+    plan = plan_of(tmp_path, experiment)
+    missing = f"{(tmp_path / 'exp').resolve()}/words_5L_80P_1000.json"
+    assert plan.runs[0].cells[0].data_path == missing
+    assert (f"experiment_summary.md: Evaluation Tasks → capitalization → Dataset 'words_5L_80P_1000.json' is {missing}, "
+            "which does not exist") in "\n".join(plan.warnings)
+    assert not any("does not exist" in warning for warning in plan_of(tmp_path / "2", Experiment()).warnings)  # /scratch: not here

@@ -578,3 +578,13 @@ def test_an_unquoted_prompt_with_a_backslash_escape_is_read_as_written_with_a_wa
     summary, warnings = warned(tmp_path, edited(PROMPT_BULLET, r"- **Prompt**: `Capitalize the given word: {input}\n`"))
     assert summary.prompt == "Capitalize the given word: {input}\\n"
     assert "is not in quotes, so it is read as written, each backslash a backslash" in warnings
+
+
+def test_a_dataset_path_missing_in_the_experiment_directory_is_warned_about(tmp_path):
+    # (issue 18, item 12) Relative paths are the experiment's: a missing one is a failed job later.
+    text = edited("`/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_5L_80P_1000.json`", "`words.json`")
+    summary, warnings = warned(tmp_path, text)
+    assert summary.dataset_path == "words.json"
+    assert f"Resources → Dataset → Path 'words.json' is {tmp_path}/words.json, which does not exist" in warnings
+    (tmp_path / "words.json").write_text("[]")
+    assert "does not exist" not in warned(tmp_path, text)[1]
