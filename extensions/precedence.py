@@ -278,9 +278,9 @@ def _differs_from_fine_tuned(run_name: str, what: str, where: str, summarized: s
     """A control evaluated with another prompt than every fine-tuned run is no control: the
     summary's is used, as documented, and the difference is told."""
     if fine_tuned is not None and fine_tuned.value != summarized:
-        runs = f"base run {run_name}" if run_name else "base runs"
+        runs = f"base run {run_name} uses" if run_name else "base runs use"
         warnings.add(
-            f"{runs} use the summary's {where} {summarized!r}, while every fine-tuned run is evaluated "
+            f"{runs} the summary's {where} {summarized!r}, while every fine-tuned run is evaluated "
             f"with {fine_tuned.value!r} ({Path(fine_tuned.source).name}): the control's {what} differs"
         )
 

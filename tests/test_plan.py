@@ -372,7 +372,7 @@ def test_a_control_prompt_other_than_the_fine_tuned_runs_is_warned_about(tmp_pat
     experiment = Experiment(runs=[Run("a"), Run("m_base", kind="Base")], training_prompt="Capitalize: {input}")
     plan = plan_of(tmp_path, experiment)
     assert [run.prompt for run in plan.runs] == ["Capitalize the given word: {input}\n", "Capitalize: {input}"]
-    assert ("base run m_base use the summary's Configuration → Training → Prompt 'Capitalize: {input}', while every "
+    assert ("base run m_base uses the summary's Configuration → Training → Prompt 'Capitalize: {input}', while every "
             "fine-tuned run is evaluated with 'Capitalize the given word: {input}\\n' (setup_finetune.yaml)") in "\n".join(plan.warnings)
 
 
