@@ -164,9 +164,9 @@ class _Reader:
             if name in seen:
                 raise self._error(f"run {name!r} is listed twice in All Runs", "give each run its own name, in one row")
             seen.add(name)
-            if not model:
+            if model in ("", "-", "–", "—"):
                 # The scripts are sized by the model's name: an empty one would size them for 1B.
-                raise self._error(f"run {name!r} has an empty Model cell in All Runs",
+                raise self._error(f"run {name!r} has an empty Model cell in All Runs ({model!r})",
                                   "write the run's model as Resources → Models names it, e.g. Llama-3.2-1B-Instruct")
             runs.append(RunRow(name, model, self._kind(name, kind), {f: values.get(f, "") for f in factors}))
         return runs, factors

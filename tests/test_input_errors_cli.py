@@ -68,7 +68,7 @@ CASES = {
     ),
     "model-cell-empty": (
         lambda d: summary(d, "| r8_lr1e-5 | Llama-3.2-1B-Instruct | 8 |", "| r8_lr1e-5 | | 8 |"),
-        ["experiment_summary.md: run 'r8_lr1e-5' has an empty Model cell in All Runs",
+        ["experiment_summary.md: run 'r8_lr1e-5' has an empty Model cell in All Runs ('')",
          "fix: write the run's model as Resources → Models names it"],
     ),
     "per-eval-partly-read": (

@@ -549,12 +549,13 @@ def test_a_matrix_that_decides_every_cell_leaves_the_text_unread_for_tasks(tmp_p
     assert parse(tmp_path, text).matrix is not None
 
 
-def test_an_empty_model_cell_is_refused_naming_the_run(tmp_path):
+@pytest.mark.parametrize("written", [" ", " - ", " — "])
+def test_an_empty_model_cell_is_refused_naming_the_run(tmp_path, written):
     # (issue 18, item 8) The run was sized for '' (1B) while its setup named an 8B model.
     row = next(line for line in EXAMPLE.splitlines() if line.startswith("| r8_lr1e-5 | Llama"))
     cells = row.split("|")
-    cells[2] = " "
-    with pytest.raises(InputError, match=r"run 'r8_lr1e-5' has an empty Model cell in All Runs"):
+    cells[2] = written
+    with pytest.raises(InputError, match=rf"run 'r8_lr1e-5' has an empty Model cell in All Runs \('{written.strip()}'\)"):
         parse(tmp_path, edited(row, "|".join(cells)))
 
 
