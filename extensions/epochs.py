@@ -589,11 +589,13 @@ def read_epochs(text: str) -> EpochChoice | None:
 
 def _refuse_unread_numbers(tokens: list[str], span: _Span, original: str) -> None:
     """An epoch noun followed by numbers the grammar does not read ("epochs [0, 2]", "epochs:
-    (1, 3)") names epochs all the same: evaluating the last one instead would be a guess."""
+    (1, 3)", "epoch zero", "epoch N") names epochs all the same: evaluating the last one
+    instead would be a guess."""
     after = span.end
     while after < len(tokens) and tokens[after] in {":", "=", "[", "(", "{", "#"}:
         after += 1
-    if after > span.end and after < len(tokens) and tokens[after].isdigit():
+    following = tokens[after] if after < len(tokens) else ""
+    if (after > span.end and following.isdigit()) or following in {"zero", "n", "k", "x"} or _vague(following):
         written = " ".join(tokens[span.start:after + 1])
         raise EpochSyntaxError(f"{written!r}: epoch numbers written in a form not understood; the epoch phrases understood are {FORMS}")
 

@@ -312,6 +312,8 @@ def test_all_saved_epochs_are_the_saved_ones(read):
         "Evaluate epochs: [1, 3].",
         "Evaluate the 1st and 3rd epochs.",
         "Evaluate after the 2nd epoch.",
+        "Evaluate epoch zero.",
+        "Evaluate at epoch N of each run.",
     ],
 )
 def test_epoch_numbers_the_grammar_cannot_read_are_refused_not_defaulted(text):
