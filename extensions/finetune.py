@@ -10,6 +10,8 @@ decides where else to look. The pure functions below compute paths the way the t
 
 from __future__ import annotations
 
+import getpass
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +107,7 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
     _warn_about_saving(path, data, epochs, epochs_to_save, save_last, warnings)
     system_prompt = value.text("system_prompt")
     account = _word(path, "account", data.get("account"))
-    return FinetuneSetup(
+    setup = FinetuneSetup(
         path=path,
         run_name=run_name,
         experiment_name=value.text("experiment_name") or "",
@@ -125,6 +127,20 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
         conda_env=_word(path, "conda_env", data.get("conda_env")),
         account=account,
     )
+    _warn_about_missing_data(setup, warnings)
+    return setup
+
+
+def _warn_about_missing_data(setup: FinetuneSetup, warnings: Warnings) -> None:
+    """Training data missing where it can be looked for (its directory is on this machine,
+    as a path relative to the run's directory is) would fail each evaluation of the run."""
+    local = data_path(setup, os.environ.get("USER") or getpass.getuser())
+    if local is None or "$" in local or local.startswith("~"):
+        return
+    resolved = setup.path.parent / local  # the run's directory, where the training runs
+    if resolved.parent.is_dir() and not resolved.exists():
+        warnings.add(f"{setup.path}: the training data {local!r} (input_dir_base, input_formatting, dataset_label, "
+                     f"dataset_ext) is {resolved}, which does not exist: the evaluations of it would fail to read it")
 
 
 def data_path(setup: FinetuneSetup, user: str) -> str | None:

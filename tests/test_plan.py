@@ -406,3 +406,14 @@ def test_a_dataset_missing_where_it_can_be_looked_for_is_warned_about(tmp_path):
     assert (f"experiment_summary.md: Evaluation Tasks → capitalization → Dataset 'words_5L_80P_1000.json' is {missing}, "
             "which does not exist") in "\n".join(plan.warnings)
     assert not any("does not exist" in warning for warning in plan_of(tmp_path / "2", Experiment()).warnings)  # /scratch: not here
+
+
+def test_a_run_s_training_data_missing_in_its_directory_is_warned_about(tmp_path):
+    # (issue 18, item 12) A relative input_dir_base that is not there fails every evaluation.
+    experiment = Experiment(runs=[Run("a", input_dir_base="data/")])
+    (tmp_path / "exp" / "a" / "data").mkdir(parents=True)
+    warnings = "\n".join(plan_of(tmp_path, experiment).warnings)
+    assert (f"a/setup_finetune.yaml: the training data 'data/words_5L_80P_1000.json' (input_dir_base, input_formatting, "
+            f"dataset_label, dataset_ext) is {tmp_path}/exp/a/data/words_5L_80P_1000.json, which does not exist") in warnings
+    (tmp_path / "exp" / "a" / "data" / "words_5L_80P_1000.json").write_text("[]")
+    assert "does not exist" not in "\n".join(plan_of(tmp_path, experiment).warnings)
