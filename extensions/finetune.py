@@ -138,7 +138,11 @@ def _warn_about_missing_data(setup: FinetuneSetup, warnings: Warnings) -> None:
     if local is None or "$" in local or local.startswith("~"):
         return
     resolved = setup.path.parent / local  # the run's directory, where the training runs
-    if resolved.parent.is_dir() and not resolved.exists():
+    beside = setup.path.parent.parent / local
+    if not os.path.isabs(local) and not resolved.exists() and beside.exists():
+        warnings.add(f"{setup.path}: the training data {local!r} is {resolved}, relative to the run's directory "
+                     f"as setup_finetune.py reads it, which does not exist; {beside} does: write that path")
+    elif resolved.parent.is_dir() and not resolved.exists():
         warnings.add(f"{setup.path}: the training data {local!r} (input_dir_base, input_formatting, dataset_label, "
                      f"dataset_ext) is {resolved}, which does not exist: the evaluations of it would fail to read it")
 

@@ -417,3 +417,14 @@ def test_a_run_s_training_data_missing_in_its_directory_is_warned_about(tmp_path
             f"dataset_label, dataset_ext) is {tmp_path}/exp/a/data/words_5L_80P_1000.json, which does not exist") in warnings
     (tmp_path / "exp" / "a" / "data" / "words_5L_80P_1000.json").write_text("[]")
     assert "does not exist" not in "\n".join(plan_of(tmp_path, experiment).warnings)
+
+
+def test_training_data_relative_to_the_experiment_instead_of_the_run_is_warned_about(tmp_path):
+    experiment = Experiment(runs=[Run("a", input_dir_base="data/")])
+    (tmp_path / "exp" / "data").mkdir(parents=True)
+    (tmp_path / "exp" / "data" / "words_5L_80P_1000.json").write_text("[]")
+    plan = plan_of(tmp_path, experiment)
+    assert plan.runs[0].cells[0].data_path == f"{tmp_path}/exp/a/data/words_5L_80P_1000.json"
+    assert (f"the training data 'data/words_5L_80P_1000.json' is {tmp_path}/exp/a/data/words_5L_80P_1000.json, relative to "
+            f"the run's directory as setup_finetune.py reads it, which does not exist; {tmp_path}/exp/data/words_5L_80P_1000.json "
+            "does: write that path") in "\n".join(plan.warnings)
