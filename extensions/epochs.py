@@ -43,23 +43,29 @@ class Selection:
     numbers: frozenset[int] = field(default_factory=frozenset)
     first: int = 0
     last: int = 0
+    saved: bool = False  # "all saved epochs": every epoch the run's setup saves
 
     def __or__(self, other: Selection) -> Selection:
         return Selection(self.every or other.every, self.numbers | other.numbers,
-                         max(self.first, other.first), max(self.last, other.last))
+                         max(self.first, other.first), max(self.last, other.last), self.saved or other.saved)
 
     def __bool__(self) -> bool:
-        return self.every or bool(self.numbers) or self.first > 0 or self.last > 0
+        return self.every or bool(self.numbers) or self.first > 0 or self.last > 0 or self.saved
 
-    def resolve(self, epochs: int) -> set[int]:
+    def resolve(self, epochs: int, saved: set[int] | None = None) -> set[int]:
+        """The epochs of a run trained for `epochs`; `saved` is the set its setup saves
+        (None: every epoch is saved, or nothing says)."""
         if self.every:
             return set(range(epochs))
-        return set(self.numbers) | set(range(min(self.first, epochs))) | set(range(max(epochs - self.last, 0), epochs))
+        chosen = set(self.numbers) | set(range(min(self.first, epochs))) | set(range(max(epochs - self.last, 0), epochs))
+        if self.saved:
+            chosen |= set(range(epochs)) if saved is None else {epoch for epoch in saved if epoch < epochs}
+        return chosen
 
     def describe(self) -> str:
         if self.every:
             return "every epoch"
-        parts = []
+        parts = ["every saved epoch"] if self.saved else []
         if self.first:
             parts.append("the first epoch" if self.first == 1 else f"the first {self.first} epochs")
         if self.numbers:
@@ -105,8 +111,8 @@ class EpochChoice:
     def explicit(self) -> tuple[int, ...]:
         return tuple(sorted(self.include.numbers))
 
-    def resolve(self, epochs: int) -> list[int]:
-        return sorted(self.include.resolve(epochs) - self.exclude.resolve(epochs))
+    def resolve(self, epochs: int, saved: set[int] | None = None) -> list[int]:
+        return sorted(self.include.resolve(epochs, saved) - self.exclude.resolve(epochs, saved))
 
     def excluded_beyond(self, epochs: int) -> list[int]:
         """Excluded epoch numbers a run of this many epochs does not have: a typo, most likely."""
@@ -148,6 +154,11 @@ _PHRASE_WORDS = _NOUNS | _ALL | _LAST | _FIRST | _ONLY | _NEGATIONS | _AND | _RA
 # A name with digits or underscores in it ("task_1", "r8_lr1e-5", "llama-3") is one word,
 # never an epoch number; "0-2" and "0..2" are numbers and a range.
 _TOKEN = re.compile(r"[a-z0-9_]*[a-z_][a-z0-9_]*(?:'[a-z]+)?(?:-(?:[a-z0-9_]*[a-z_][a-z0-9_]*|\d+\b(?![.\d])))*|\d+|\.\.|[^\s\w]")
+
+
+def _vague(word: str | None) -> bool:
+    """A word that makes "every X epoch" or "the X epoch" inexact or unread: "other", "2nd"."""
+    return word is not None and (word in _NOT_ADJECTIVES or bool(re.fullmatch(r"\d+(?:st|nd|rd|th)", word)))
 
 
 def _normalize(text: str) -> str:
@@ -239,7 +250,7 @@ class _Phrase:
     def _refuse_vague(self, before: str = "") -> None:
         """"every other epoch", "the last few epochs", "the best epoch": no exact set."""
         word = self._peek()
-        if word in _NOT_ADJECTIVES:
+        if _vague(word):
             raise self._refuse(f"'{before}{word}' epochs cannot be read exactly")
 
     def _adjective_then_noun(self) -> bool:
@@ -260,7 +271,16 @@ class _Phrase:
         if token in _ALL:
             self.at += 1
             self._refuse_vague(f"{token} ")
-            self._count()  # "all 3 epochs": every one of them
+            count_at = self.at
+            # "all 3 epochs": every one of them; "every 2 epochs" is a period, and whether it
+            # starts at epoch 0 or 1 is a guess.
+            if self._count() is not None and token in {"every", "each"}:
+                raise self._refuse(
+                    f"'{token} {self.tokens[count_at]} epochs' is a period, not a set of epochs: "
+                    "name them ('epochs 1 and 3') or say 'every epoch'"
+                )
+            if self._peek() == "saved" and self._adjective_then_noun():
+                return Selection(saved=True)  # the saved ones, which the run's setup decides
             self._adjective_then_noun()
             return Selection(every=True)
         if token in _LAST or token in _FIRST:
@@ -361,8 +381,8 @@ def read_epoch_value(text: str) -> EpochChoice | None:
     value ("all (epoch_0 and epoch_1)", "last (epoch_1)"); one that names none is a remark."""
     value, remark = _split_remark(text.strip())
     if not value.strip(" ,;:"):
-        # "✓ (epoch_1)" names epochs; "✓ (primary)" is only a remark.
-        if not any(token in _NOUNS or token.isdigit() for token in _tokens(remark)):
+        # "✓ (epoch_1)" and "✓ (last)" name epochs; "✓ (primary)" is only a remark.
+        if not _about_epochs(remark):
             return None
         value, remark = remark, ""
     tokens = _tokens(value)
@@ -372,8 +392,25 @@ def read_epoch_value(text: str) -> EpochChoice | None:
     if not selected:
         return None
     choice = _choice(include, exclude)
+    if remark and _about_epochs(remark) and not any(token in _NOUNS or token.isdigit() for token in _tokens(remark)):
+        # "✓ epoch 1 (final)", "✓ 0,1 (all)": a remark of epoch words only is read too, and
+        # must say what the value says.
+        said = read_epoch_value(remark)
+        if said is not None and said.kind == LAST and choice.kind == EXPLICIT and choice.include == Selection(numbers=choice.include.numbers):
+            return EpochChoice(choice.include, said_last=True)
+        if said is not None and said != choice:
+            raise EpochSyntaxError(
+                f"{text.strip()!r} names {choice.describe()} and, in parentheses, {said.describe()}: "
+                "write the epochs once"
+            )
+        return choice
     illustration = _illustration(remark)
     return _illustrated(choice, illustration, text.strip())
+
+
+def _about_epochs(remark: str) -> bool:
+    """Whether a parenthetical remark has a word that selects epochs: "epoch_1", "0", "all"."""
+    return any(token in _NOUNS | _ALL | _LAST | _FIRST or token.isdigit() for token in _tokens(remark))
 
 
 def _illustration(remark: str) -> EpochChoice | None:
@@ -466,7 +503,7 @@ def _phrases(text: str) -> list[tuple[list[str], _Span, list[str]]]:
         start = anchor
         while start > 0:
             before = tokens[start - 1]
-            if start == anchor and before in _NOT_ADJECTIVES:
+            if start == anchor and _vague(before):
                 start -= 1  # "the best epoch": read, to be refused
             elif before in _PHRASE_WORDS or (before.isdigit() and tokens[start] in _NOUNS | {"saved", "trained"}):
                 start -= 1  # a number before the phrase only as a count: "the last 2 epochs"
@@ -515,6 +552,7 @@ def read_epochs(text: str) -> EpochChoice | None:
         negation = next((t for t in before if t in _NEGATIONS), None)
         phrase_include, phrase_exclude, selected = _read_phrase(words, original, bare_numbers=False)
         if not selected:
+            _refuse_unread_numbers(tokens, span, original)
             continue
         if negation:
             raise EpochSyntaxError(
@@ -547,6 +585,19 @@ def read_epochs(text: str) -> EpochChoice | None:
         both = ", ".join(map(str, sorted(include.numbers & exclude.numbers)))
         raise EpochSyntaxError(f"the plan both evaluates and skips epoch {both}: say once which epochs to evaluate")
     return EpochChoice(include if include else Selection(every=True), exclude, last_elsewhere and not include.every)
+
+
+def _refuse_unread_numbers(tokens: list[str], span: _Span, original: str) -> None:
+    """An epoch noun followed by numbers the grammar does not read ("epochs [0, 2]", "epochs:
+    (1, 3)", "epoch zero", "epoch N") names epochs all the same: evaluating the last one
+    instead would be a guess."""
+    after = span.end
+    while after < len(tokens) and tokens[after] in {":", "=", "[", "(", "{", "#"}:
+        after += 1
+    following = tokens[after] if after < len(tokens) else ""
+    if (after > span.end and following.isdigit()) or following in {"zero", "n", "k", "x"} or _vague(following):
+        written = " ".join(tokens[span.start:after + 1])
+        raise EpochSyntaxError(f"{written!r}: epoch numbers written in a form not understood; the epoch phrases understood are {FORMS}")
 
 
 def _is_count(words: list[str]) -> bool:

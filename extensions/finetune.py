@@ -107,7 +107,7 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
     _warn_about_saving(path, data, epochs, epochs_to_save, save_last, warnings)
     system_prompt = value.text("system_prompt")
     account = _word(path, "account", data.get("account"))
-    return FinetuneSetup(
+    setup = FinetuneSetup(
         path=path,
         run_name=run_name,
         experiment_name=value.text("experiment_name") or "",
@@ -127,6 +127,24 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
         conda_env=_word(path, "conda_env", data.get("conda_env")),
         account=account,
     )
+    _warn_about_missing_data(setup, warnings)
+    return setup
+
+
+def _warn_about_missing_data(setup: FinetuneSetup, warnings: Warnings) -> None:
+    """Training data missing where it can be looked for (its directory is on this machine,
+    as a path relative to the run's directory is) would fail each evaluation of the run."""
+    local = data_path(setup, os.environ.get("USER") or getpass.getuser())
+    if local is None or "$" in local or local.startswith("~"):
+        return
+    resolved = setup.path.parent / local  # the run's directory, where the training runs
+    beside = setup.path.parent.parent / local
+    if not os.path.isabs(local) and not resolved.exists() and beside.exists():
+        warnings.add(f"{setup.path}: the training data {local!r} is {resolved}, relative to the run's directory "
+                     f"as setup_finetune.py reads it, which does not exist; {beside} does: write that path")
+    elif resolved.parent.is_dir() and not resolved.exists():
+        warnings.add(f"{setup.path}: the training data {local!r} (input_dir_base, input_formatting, dataset_label, "
+                     f"dataset_ext) is {resolved}, which does not exist: the evaluations of it would fail to read it")
 
 
 def data_path(setup: FinetuneSetup, user: str) -> str | None:

@@ -259,7 +259,8 @@ class _Selection:
             return row[task.name]
         return task.name in self.text_tasks, None
 
-    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: precedence.Sourced | None) -> list[int]:
+    def epochs(self, row: RunRow, task: TaskRow, choice: EpochChoice | None, epochs: precedence.Sourced | None,
+               saved: set[int] | None = None) -> list[int]:
         if choice is None:
             choice = self.text_epochs
             if choice is None:
@@ -268,7 +269,7 @@ class _Selection:
         if epochs is None:  # a YAML design whose training epochs nothing says: its list as written
             return choice.resolve(0)
         trained = epochs.value
-        chosen = choice.resolve(trained)
+        chosen = choice.resolve(trained, saved)
         where = "Evaluation Plan or Matrix" if self.summary.format == MARKDOWN else "evaluation.matrix"
         beyond = choice.excluded_beyond(trained)
         if beyond or not chosen:
@@ -347,7 +348,7 @@ def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warning
         evaluated, choice = selection.choice(row, task)
         if not evaluated:
             continue
-        for epoch in selection.epochs(row, task, choice, epochs):
+        for epoch in selection.epochs(row, task, choice, epochs, saved):
             if saved is not None and epoch not in saved:
                 raise InputError(
                     saving.source,
@@ -375,7 +376,7 @@ def _once_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list
         model_path = precedence.Sourced(
             _resolve(inputs.dir, expand(row.checkpoint, row.factors, summary.path, "checkpoint_path", row.name)), summary.path)
     else:
-        model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model))
+        model_path = precedence.base_model_path(row.name, row.model, summary, lambda model: _model_path(summary, model, row.name, warnings))
         model_path = model_path._replace(value=_resolve(inputs.dir, model_path.value))
     _check_model_arg(summary.path, model_path.value)
     if summary.format == MARKDOWN:
@@ -407,7 +408,7 @@ def _shared_training_data(summary: Summary, trained: list[_RunInputs]) -> preced
     return precedence.shared([t.data() for t in trained])
 
 
-def _model_path(summary: Summary, model: str) -> str | None:
+def _model_path(summary: Summary, model: str, run_name: str, warnings: Warnings) -> str | None:
     """The path listed under Resources → Models (models.base) for a model name.
 
     In a Markdown summary the names may differ by an organisation prefix or a remark ("meta-llama/Llama-3.2-1B"
@@ -420,8 +421,15 @@ def _model_path(summary: Summary, model: str) -> str | None:
     wanted = normalize(model)
     if wanted in summary.models:
         return summary.models[wanted]
-    close = [path for name, path in summary.models.items() if name in wanted or wanted in name]
-    return close[0] if len(close) == 1 else None
+    close = [(name, path) for name, path in summary.models.items() if name in wanted or wanted in name]
+    if len(close) != 1:
+        return None
+    name, path = close[0]
+    # "Llama-3.2-1B" for a listed "Llama-3.2-1B-Instruct" is another model as often as a remark.
+    where = "Resources → Models" if summary.format == MARKDOWN else "models.base"
+    warnings.add(f"base run {run_name} uses model {model!r}, which {where} does not list: taking the listed "
+                 f"{name!r} ({path}), one name containing the other")
+    return path
 
 
 def _run(inputs: _Inputs, row: RunRow, setup: FinetuneSetup | None, prompt: str, system_prompt: str,
@@ -484,7 +492,9 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         data = precedence.Sourced(task.dataset, summary.path)
     else:
         data = own.data()
-    data_path = _resolve(inputs.dir, text(data, "dataset"))
+    # Relative to the file that gave it, as checkpoints are: a setup file's input_dir_base is
+    # read by setup_finetune.py and the training in the run's directory.
+    data_path = _resolve(Path(data.source).parent if data.source else inputs.dir, text(data, "dataset"))
     if "{input}" not in prompt:
         warnings.add(f"the prompt of {row.name} for {task.name} ({prompt!r}) has no {{input}}: the task's input would never reach the model")
     name = protocol.cell_name(task.name, epoch)

@@ -262,6 +262,7 @@ def base_text(what: str, run_name: str, summarized: str | None, where: str, summ
     """A base run's prompt or data path: the summary's, else the one every fine-tuned run
     is evaluated with (the same inputs make the control a fair comparison)."""
     if summarized is not None:
+        _differs_from_fine_tuned(run_name, what, where, summarized, fine_tuned, warnings)
         return Sourced(summarized, summary.path)
     if fine_tuned is None:
         raise InputError(
@@ -274,9 +275,22 @@ def base_text(what: str, run_name: str, summarized: str | None, where: str, summ
     return fine_tuned
 
 
+def _differs_from_fine_tuned(run_name: str, what: str, where: str, summarized: str, fine_tuned: Sourced | None,
+                             warnings: Warnings) -> None:
+    """A control evaluated with another prompt than every fine-tuned run is no control: the
+    summary's is used, as documented, and the difference is told."""
+    if fine_tuned is not None and fine_tuned.value != summarized:
+        runs = f"base run {run_name} uses" if run_name else "base runs use"
+        warnings.add(
+            f"{runs} the summary's {where} {summarized!r}, while every fine-tuned run is evaluated "
+            f"with {fine_tuned.value!r} ({Path(fine_tuned.source).name}): the control's {what} differs"
+        )
+
+
 def base_system_prompt(summary: Summary, fine_tuned: Sourced | None, warnings: Warnings) -> Sourced:
     for value in (summary.system_prompt, summary.eval_system_prompt):
         if value is not None:
+            _differs_from_fine_tuned("", "system prompt", "System prompt", value, fine_tuned, warnings)
             return Sourced(value, summary.path)
     if fine_tuned is not None:
         warnings.add(f"the summary has no System prompt: base runs use the fine-tuned runs' {fine_tuned.value!r}")

@@ -22,6 +22,7 @@ from .names import check_name, nearest
 from .notes import Warnings
 from .source import read_source
 from .values import ValueSyntaxError, is_placeholder, path_value, text_value
+from .values import quoting as values_quoting  # a local `quoting` reads better in _quoted
 
 NOVEMBER = "november"
 OCTOBER = "october"
@@ -65,6 +66,11 @@ class _Reader:
         evaluation = self._sub(self.config, "evaluation")
         output = self._sub(self.config, "output")
         plan_text, plan_epochs, text_tasks, matrix = self._evaluation_plan(runs, tasks)
+        dataset_path = self._path_bullet(
+            "Resources → Dataset", [self.resources.find("dataset", "datasets")], "path", "location", "file"
+        )
+        if dataset_path:
+            self._check_local("Resources → Dataset → Path", dataset_path)
         values = dict(
             path=self.path,
             title=self._title(),
@@ -72,9 +78,7 @@ class _Reader:
             factors=factors,
             models=models,
             models_dir=models_dir,
-            dataset_path=self._path_bullet(
-                "Resources → Dataset", [self.resources.find("dataset", "datasets")], "path", "location", "file"
-            ),
+            dataset_path=dataset_path,
             tasks=tasks,
             plan_text=plan_text,
             plan_epochs=plan_epochs,
@@ -160,6 +164,10 @@ class _Reader:
             if name in seen:
                 raise self._error(f"run {name!r} is listed twice in All Runs", "give each run its own name, in one row")
             seen.add(name)
+            if model in ("", "-", "–", "—"):
+                # The scripts are sized by the model's name: an empty one would size them for 1B.
+                raise self._error(f"run {name!r} has an empty Model cell in All Runs ({model!r})",
+                                  "write the run's model as Resources → Models names it, e.g. Llama-3.2-1B-Instruct")
             runs.append(RunRow(name, model, self._kind(name, kind), {f: values.get(f, "") for f in factors}))
         return runs, factors
 
@@ -242,6 +250,16 @@ class _Reader:
             return None
         return value or None
 
+    def _check_local(self, where: str, path: str) -> None:
+        """Data missing where it can be looked for (its directory is on this machine, as the
+        experiment's own is) would fail each evaluation of it after its wait for a GPU."""
+        if is_placeholder(path) or path.startswith(("~", "$")):
+            return
+        resolved = self.path.parent / path
+        if resolved.parent.is_dir() and not resolved.exists():
+            self.warnings.add(f"{self.path}: {where} {path!r} is {resolved}, which does not exist: "
+                              "the evaluations of it would fail to read it")
+
     def _tasks(self) -> list[TaskRow]:
         sections = self.resources.find_all("evaluation tasks") or self.doc.find_all("evaluation tasks")
         tables = [table for section in sections for table in section.tables()]
@@ -269,6 +287,7 @@ class _Reader:
                 dataset = None
                 if dataset_at is not None and _is_path(_cell(row, dataset_at)):
                     dataset = path_value(_cell(raw, dataset_at))
+                    self._check_local(f"Evaluation Tasks → {name} → Dataset", dataset)
                 script, function = split_script(script)
                 tasks.append(TaskRow(name, script, dataset, function))
         if not tasks:
@@ -300,12 +319,11 @@ class _Reader:
                 )
         text = self.plan.text(deep=True, leave_out=kept_apart)
         matrix = self._matrix([table for section in matrices for table in section.tables()], runs, tasks)
-        return (
-            text,
-            self._plan_epochs(text),
-            self._text_tasks(text, tasks, matrix is not None),
-            matrix,
-        )
+        plan_epochs = self._plan_epochs(text)
+        if _text_decides(matrix, runs, tasks):
+            self._refuse_negated_tasks(text, tasks)
+            self._refuse_per_task_epochs(text, tasks)
+        return text, plan_epochs, self._text_tasks(text, tasks, matrix is not None), matrix
 
     def _plan_epochs(self, text: str) -> EpochChoice | None:
         try:
@@ -335,12 +353,52 @@ class _Reader:
             )
         return from_bullet
 
+    def _refuse_negated_tasks(self, text: str, tasks: list[TaskRow]) -> None:
+        """"We do not evaluate capitalization_6L": a task named in a sentence with a negation
+        may be one the plan leaves out, and what a negation applies to is not read here."""
+        for start, name in _mentions(text, tasks):
+            sentence = _SENTENCE_START.split(text[:start])[-1] + _SENTENCE_START.split(text[start:])[0]
+            negation = next((w for w in _words(sentence) if w in _TASK_NEGATIONS), None)
+            if negation is not None:
+                raise self._error(
+                    f"Evaluation Plan: {sentence.strip()!r} names task {name} next to {negation!r}, "
+                    "and the plan text is read as naming the tasks to evaluate",
+                    "name in the plan text only the tasks to evaluate, or add an '### Evaluation Matrix' "
+                    "with - for the tasks a run skips",
+                )
+
+    def _refuse_per_task_epochs(self, text: str, tasks: list[TaskRow]) -> None:
+        """"Evaluate capitalization at every epoch and capitalization_6L at the last epoch":
+        the plan text's epochs are one set for every task, so different epochs paired with
+        different tasks cannot be honoured from it."""
+        if len({name for _, name in _mentions(text, tasks)}) < 2:
+            return
+        said: dict[EpochChoice, list[str]] = {}
+        for sentence in _SENTENCE_START.split(text):
+            mentions = _mentions(sentence, tasks)
+            # A sentence naming two tasks is cut before each but the first: "Evaluate A at
+            # every epoch and B at the last epoch".
+            cuts = [0] + [start for start, _ in mentions[1:]] + [len(sentence)]
+            pieces = zip(cuts, cuts[1:]) if len({name for _, name in mentions}) > 1 else [(0, len(sentence))]
+            for begin, end in pieces:
+                names = [name for start, name in mentions if begin <= start < end]
+                try:
+                    choice = read_epochs(sentence[begin:end])
+                except EpochSyntaxError:
+                    continue  # a piece of a phrase the whole text reads
+                if choice is not None and names:
+                    said.setdefault(choice, []).extend(names)
+        if len(said) > 1:
+            pairs = "; ".join(f"{', '.join(dict.fromkeys(names))}: {choice.describe()}" for choice, names in said.items())
+            raise self._error(
+                f"the Evaluation Plan text pairs tasks with different epochs ({pairs}), "
+                "and its epochs are read as one set for every task",
+                "add an '### Evaluation Matrix' giving each run and task its epochs (e.g. ✓ epoch 0,1 and ✓ epoch 1)",
+            )
+
     def _text_tasks(self, text: str, tasks: list[TaskRow], has_matrix: bool) -> tuple[str, ...]:
-        named = [
-            task.name
-            for task in tasks
-            if re.search(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
-        ]
+        mentioned = {name for _, name in _mentions(text, tasks)}
+        named = [task.name for task in tasks if task.name in mentioned]
         if not named:
             return tuple(task.name for task in tasks)
         left_out = [task.name for task in tasks if task.name not in named]
@@ -430,12 +488,22 @@ class _Reader:
             if bullet is None:
                 continue
             try:
-                return text_value(bullet.value)
+                value = text_value(bullet.value)
             except ValueSyntaxError as error:
                 raise self._error(
                     f"{section.title} → {bullet.written_label}: {error}",
                     'write it as a double-quoted string with backslash escapes, e.g. "Answer: {input}\\n"',
                 ) from None
+            where = f"{self.path}: {section.title} → {bullet.written_label}"
+            quoting = values_quoting(bullet.value)
+            if quoting == "typographic":
+                self.warnings.add(f"{where} is in typographic quotes “…”: read as the double-quoted string {value!r}")
+            elif not quoting and re.search(r"\\[nt\\\"]", value):
+                self.warnings.add(
+                    f"{where} {value!r} is not in quotes, so it is read as written, each backslash a "
+                    'backslash: to mean a newline, write it in double quotes, e.g. "Answer: {input}\\n"'
+                )
+            return value
         return None
 
     def _temperature(self, sections: list[Section | None]) -> float | None:
@@ -481,16 +549,19 @@ class _Reader:
         if bullet.label == "per evaluation":
             self.october.append("per evaluation")
         value = inline_text(bullet.value)
-        match = _DURATION.search(value)
-        if not match:
+        try:
+            minutes = _duration_minutes(value)
+        except ValueError as why:
+            raise self._error(
+                f"Compute Estimates → Evaluation → {bullet.written_label} {value!r}: {why}",
+                "write one duration, e.g. '~20 minutes', '20-30 min', '1h30m', '1 hour 30 minutes' or '1.5 hours'",
+            ) from None
+        if minutes is None:
             self.warnings.add(
                 f"{self.path}: Compute Estimates → Evaluation → {bullet.written_label} {value!r} is not a "
                 "duration like '~20 minutes': ignored"
             )
             return None
-        # A range ("20-30 minutes") is budgeted by its upper end.
-        amount = float(match.group(2) or match.group(1))
-        minutes = amount * _MINUTES[match.group(3).lower()[0]]
         if minutes > MAX_PER_EVAL_MINUTES:
             raise self._error(
                 f"Compute Estimates → Evaluation → {bullet.written_label} {value!r} is more than 14 days",
@@ -500,12 +571,78 @@ class _Reader:
         return minutes
 
 
-_DURATION = re.compile(
-    r"(\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*"
-    r"(d|days?|h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)\b",
-    re.IGNORECASE,
-)
+_NUMBER = r"\d+(?:[.,]\d+)?"
+_UNIT = r"(d|days?|h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)(?![a-z])"
+# One part of a duration: "20 minutes", "20-30 min", "1.5 h"; "1h30m" is two parts.
+_DURATION = re.compile(rf"(?<![\d.,])({_NUMBER})(?:\s*(?:-|–|to)\s*({_NUMBER}))?\s*{_UNIT}", re.IGNORECASE)
+_JOIN = re.compile(r"\s*(?:,\s*|and\s+|\s)?", re.IGNORECASE)
 _MINUTES = {"d": 24 * 60, "h": 60, "m": 1, "s": 1 / 60}
+
+
+def _amount(number: str) -> float:
+    whole, comma, fraction = number.partition(",")
+    if comma and len(fraction) == 3:
+        raise ValueError(f"{number!r} could be {whole}{fraction} or {whole}.{fraction}")
+    return float(f"{whole}.{fraction}" if comma else number)
+
+
+def _duration_minutes(value: str) -> float | None:
+    """The minutes of a duration as written, every part of it ("1h30m", "1 hour 30 minutes",
+    "1,5 hours"), None if it names none; a duration only partly read is refused (ValueError)."""
+    match = _DURATION.search(value)
+    if not match:
+        return None
+    if re.search(r"\d\s*[x×*]\s*$", value[:match.start()]):
+        raise ValueError(f"{value[:match.end()].strip()!r} multiplies a duration")
+    parts = [match]
+    while True:
+        join = _JOIN.match(value, parts[-1].end())
+        following = _DURATION.match(value, join.end())
+        if not following:
+            break
+        parts.append(following)
+    rest = value[parts[-1].end():]
+    if re.match(r"\s*[\d.,]*\d", rest) or _DURATION.search(rest):
+        raise ValueError(f"cannot read {rest.strip()!r} after {value[:parts[-1].end()].strip()!r}")
+    units = [_MINUTES[part.group(3).lower()[0]] for part in parts]
+    if len(parts) > 1 and (units != sorted(units, reverse=True) or len(set(units)) < len(units)
+                           or any(part.group(2) for part in parts)):
+        raise ValueError("its parts are not one duration from larger units to smaller ones, like '1h30m'")
+    # A range ("20-30 minutes") is budgeted by its upper end.
+    return sum(_amount(part.group(2) or part.group(1)) * unit for part, unit in zip(parts, units))
+
+
+_TASK_NEGATIONS = {"not", "no", "never", "without", "except", "excluding", "exclude", "skip", "skipping", "omit", "omitting"}
+# Where a sentence (or a bullet, one per line) starts: a negation before it is another's.
+_SENTENCE_START = re.compile(r"[.;!?](?:\s|$)|\n")
+
+
+def _mentions(text: str, tasks: list[TaskRow]) -> list[tuple[int, str]]:
+    """(offset, task name) of every task the text names, in the order written."""
+    return sorted(
+        (match.start(), task.name)
+        for task in tasks
+        for match in re.finditer(rf"(?<![\w-]){re.escape(task.name)}(?![\w-])", text, re.IGNORECASE)
+    )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", re.sub(r"n't\b", " not", text.lower().replace("\u2019", "'")))
+
+
+def _text_decides(matrix: dict | None, runs: list[RunRow], tasks: list[TaskRow]) -> bool:
+    """Whether the plan text chooses any fine-tuned run's tasks or epochs: a matrix that gives
+    every cell its epochs leaves it nothing to choose."""
+    if matrix is None:
+        return True
+    for run in runs:
+        row = matrix.get(run.name)
+        for task in tasks:
+            if row is None or task.name not in row:
+                return True
+            if run.kind == FINE_TUNED and row[task.name].evaluated and row[task.name].epochs is None:
+                return True
+    return False
 
 
 def _model_name(bullet: Bullet) -> str:

@@ -56,12 +56,35 @@ def _quoted_prefix(raw: str) -> str | None:
     raise ValueSyntaxError(f"the quoted string {raw!r} has no closing quote")
 
 
-def text_value(raw: str) -> str:
-    """A prompt-like value: quoted strings decoded, unquoted text taken as written."""
+def _straightened(raw: str) -> str:
+    """“…” (an editor's typographic quotes around what was typed as "…") as "…"."""
+    match = re.match(r"[“”]([^“”]*)[”“]", raw)
+    if not match:
+        return raw
+    if '"' in match.group(1):
+        raise ValueSyntaxError(f"{match.group()!r} has straight quotes inside typographic ones")
+    return f'"{match.group(1)}"' + raw[match.end():]
+
+
+def quoting(raw: str) -> str:
+    """How a prompt-like value is written: "straight" or "typographic" quotes, or "" (none)."""
     raw = raw.strip()
     span = _code_span(raw)
-    if span is not None and _quoted_prefix(span.strip()) is not None:
-        raw = span.strip()
+    for text in ([span.strip()] if span is not None else []) + [raw]:
+        if text[:1] in ('"', "'"):
+            return "straight"
+        if text[:1] in ("“", "”"):
+            return "typographic"
+    return ""
+
+
+def text_value(raw: str) -> str:
+    """A prompt-like value: quoted strings decoded (in typographic double quotes too: the
+    same string to its writer), unquoted text taken as written."""
+    raw = _straightened(raw.strip())
+    span = _code_span(raw)
+    if span is not None and _quoted_prefix(_straightened(span.strip())) is not None:
+        raw = _straightened(span.strip())
     quoted = _quoted_prefix(raw)
     if quoted is not None:
         try:

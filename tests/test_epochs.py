@@ -258,3 +258,70 @@ def test_a_choice_describes_itself_as_read():
 )
 def test_words_around_a_phrase_belong_to_the_sentence_not_the_phrase(text, expected):
     assert read_epochs(text).resolve(4) == expected
+
+
+@pytest.mark.parametrize("read", [read_epochs, read_epoch_value])
+@pytest.mark.parametrize("phrase", ["every 2 epochs", "each 3 epochs", "every two epochs", "every 2nd epoch"])
+def test_a_period_of_epochs_is_refused_not_read_as_every_epoch(read, phrase):
+    # (issue 18, item 1) Whether "every 2 epochs" of 4 means 0,2 or 1,3 is a guess.
+    with pytest.raises(EpochSyntaxError, match=r"the epoch phrases understood are 'every epoch'"):
+        read(f"Evaluate {phrase}." if read is read_epochs else phrase)
+
+
+def test_a_period_of_epochs_in_a_matrix_cell_is_refused():
+    with pytest.raises(EpochSyntaxError, match=r"'every 2 epochs' is a period"):
+        read_matrix_cell("✓ every 2 epochs")
+
+
+@pytest.mark.parametrize(
+    "cell,epochs,expected",
+    [
+        ("✓ (all)", 3, [0, 1, 2]),
+        ("✓ (both)", 2, [0, 1]),
+        ("✓ (last)", 3, [2]),
+        ("✓ (final)", 3, [2]),
+        ("✓ (first and last)", 3, [0, 2]),
+        ("✓ all (both)", 2, [0, 1]),
+    ],
+)
+def test_epoch_words_in_parentheses_are_epochs_not_remarks(cell, epochs, expected):
+    # (issue 18, item 5) "✓ (0)" was read and "✓ (last)" dropped as a remark.
+    assert read_matrix_cell(cell).epochs.resolve(epochs) == expected
+
+
+def test_epoch_words_in_parentheses_that_contradict_the_value_are_refused():
+    with pytest.raises(EpochSyntaxError, match=r"names epochs 0, 1 and, in parentheses, every epoch"):
+        read_matrix_cell("✓ 0,1 (all)")
+    assert read_matrix_cell("✓ epoch 1 (final)").epochs.said_last  # warned about if 1 is not the last
+    assert read_matrix_cell("✓ (primary)").epochs is None
+
+
+@pytest.mark.parametrize("read", [read_epochs, read_epoch_value])
+def test_all_saved_epochs_are_the_saved_ones(read):
+    # (issue 18, item 6) epochs_to_save '0,2' of 3 epochs: "all saved epochs" is 0 and 2.
+    choice = read("Evaluate all saved epochs." if read is read_epochs else "all saved epochs")
+    assert choice.resolve(3, saved={0, 2}) == [0, 2]
+    assert choice.resolve(3) == [0, 1, 2]  # every epoch is saved
+    assert choice.describe() == "every saved epoch"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Evaluate both tasks at epochs [0, 2].",
+        "Evaluate epochs: [1, 3].",
+        "Evaluate the 1st and 3rd epochs.",
+        "Evaluate after the 2nd epoch.",
+        "Evaluate epoch zero.",
+        "Evaluate at epoch N of each run.",
+    ],
+)
+def test_epoch_numbers_the_grammar_cannot_read_are_refused_not_defaulted(text):
+    # (issue 18, item 7) These fell back to "names no epochs: the last epoch".
+    with pytest.raises(EpochSyntaxError, match=r"the epoch phrases understood are"):
+        read_epochs(text)
+
+
+def test_zero_indexed_remarks_are_not_epoch_numbers():
+    assert read_epochs("Epochs are 0-indexed.") is None
+    assert read_epochs("Train for 2 epochs (0-indexed).") is None

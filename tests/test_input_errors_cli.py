@@ -66,6 +66,16 @@ CASES = {
         lambda d: edit(d / "experiment_summary.md", "| r16_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 | |", "| r16_lr1e-5 | ✓ epoch 0,1 |"),
         ["the Evaluation Matrix row of r16_lr1e-5 has 2 cells and its header 4", "no cell for capitalization_6L"],
     ),
+    "model-cell-empty": (
+        lambda d: summary(d, "| r8_lr1e-5 | Llama-3.2-1B-Instruct | 8 |", "| r8_lr1e-5 | | 8 |"),
+        ["experiment_summary.md: run 'r8_lr1e-5' has an empty Model cell in All Runs ('')",
+         "fix: write the run's model as Resources → Models names it"],
+    ),
+    "per-eval-partly-read": (
+        lambda d: summary(d, "- **Per-eval time:** ~20 minutes", "- **Per-eval time:** ~1h30"),
+        ["Compute Estimates → Evaluation → Per-eval time '~1h30': cannot read '30' after '~1h'",
+         "fix: write one duration, e.g. '~20 minutes'"],
+    ),
     "per-eval-absurd": (
         lambda d: edit(d / "experiment_summary.md", "~20 minutes", "9999999 hours"),
         ["Compute Estimates → Evaluation → Per-eval time '9999999 hours' is more than 14 days", "MAX_PER_EVAL_MINUTES"],
@@ -177,6 +187,35 @@ CASES = {
         lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate epoch 1; skip epoch 1, and once"),
         ["experiment_summary.md: Evaluation Plan: the plan both evaluates and skips epoch 1: say once which epochs to evaluate", "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
     ),
+    "epoch-cell-period": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ every 2 epochs |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: 'every 2 epochs': 'every 2 epochs' is a period, not a set of epochs",
+         "the epoch phrases understood are 'every epoch'"],
+    ),
+    "epoch-cell-remark-differs": (
+        lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ 0 (all) |"),
+        ["Evaluation Matrix, run r8_lr1e-5, task capitalization: '0 (all)' names epoch 0 and, in parentheses, every epoch: write the epochs once"],
+    ),
+    "epoch-text-bracketed": (
+        lambda d: summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once", "Evaluate both tasks at epochs [0, 1], and once"),
+        ["experiment_summary.md: Evaluation Plan: 'epochs [ 0': epoch numbers written in a form not understood; the epoch phrases understood are",
+         "fix: name the epochs to evaluate, e.g. 'epochs 0 and 2'"],
+    ),
+    "plan-text-negated-task": (
+        lambda d: (summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 |", "| r8_lr1e-5 | ✓ | ✓ |"),
+                   summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once",
+                           "Evaluate every epoch; we do not evaluate capitalization_6L. Once")),
+        ["experiment_summary.md: Evaluation Plan: 'we do not evaluate capitalization_6L' names task capitalization_6L next to 'not'",
+         "fix: name in the plan text only the tasks to evaluate, or add an '### Evaluation Matrix'"],
+    ),
+    "plan-text-per-task-epochs": (
+        lambda d: (summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 | ✓ epoch 1 |", "| r8_lr1e-5 | ✓ | ✓ |"),
+                   summary(d, "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1), and once",
+                           "Evaluate capitalization at every epoch and capitalization_6L at the last epoch. Once")),
+        ["experiment_summary.md: the Evaluation Plan text pairs tasks with different epochs "
+         "(capitalization: every epoch; capitalization_6L: the last epoch), and its epochs are read as one set for every task",
+         "fix: add an '### Evaluation Matrix' giving each run and task its epochs"],
+    ),
     "epoch-cell-leaves-none": (
         lambda d: summary(d, "| r8_lr1e-5 | ✓ epoch 0,1 |", "| r8_lr1e-5 | ✓ except epochs 0 and 1 |"),
         ["experiment_summary.md: 'every epoch except epochs 0, 1' (task capitalization) leaves no epoch of run r8_lr1e-5 "
@@ -195,6 +234,11 @@ CASES = {
         lambda d: summary(d, '- **Prompt**: "Capitalize the given word: {input}\\n"', '- **Prompt**: "Capitalize the given word: {input}'),
         ["experiment_summary.md: Training → Prompt: the quoted string '\"Capitalize the given word: {input}' has no closing quote",
          "fix: write it as a double-quoted string with backslash escapes"],
+    ),
+    "prompt-typographic-around-straight": (
+        lambda d: summary(d, '"Capitalize the given word: {input}\\n"', '“Say "hi" to {input}”'),
+        ["experiment_summary.md: Training → Prompt: '“Say \"hi\" to {input}”' has straight quotes inside typographic ones",
+         'fix: write it as a double-quoted string with backslash escapes'],
     ),
     "prompt-bad-escape": (
         lambda d: summary(d, "{input}\\n", "{input}\\q"),

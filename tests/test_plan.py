@@ -357,3 +357,74 @@ def test_no_per_eval_time_is_the_template_default_said_with_its_bullet(tmp_path)
     plan = plan_of(tmp_path, Experiment(per_eval_time=None, site=SITE))
     assert (f"{tmp_path / 'exp' / 'experiment_summary.md'} gives no Per-eval time under Compute Estimates → Evaluation: "
             "every script gets --time=0:30:00, the template's default") in plan.warnings
+
+
+def test_all_saved_epochs_are_the_epochs_the_setup_saves(tmp_path):
+    # (issue 18, item 6) It was refused saying epoch 1 is not saved.
+    directory = Experiment(runs=[Run("a", epochs=3)], plan_text="Evaluate all saved epochs.").write(tmp_path / "exp")
+    setup = directory / "a" / "setup_finetune.yaml"
+    setup.write_text(setup.read_text() + "epochs_to_save: '0,2'\n")
+    assert cells(build_plan(directory)) == ["a/capitalization_epoch0.slurm", "a/capitalization_epoch2.slurm"]
+
+
+def test_a_control_prompt_other_than_the_fine_tuned_runs_is_warned_about(tmp_path):
+    # (issue 18, item 9) The control silently got another prompt than the runs it controls.
+    experiment = Experiment(runs=[Run("a"), Run("m_base", kind="Base")], training_prompt="Capitalize: {input}")
+    plan = plan_of(tmp_path, experiment)
+    assert [run.prompt for run in plan.runs] == ["Capitalize the given word: {input}\n", "Capitalize: {input}"]
+    assert ("base run m_base uses the summary's Configuration → Training → Prompt 'Capitalize: {input}', while every "
+            "fine-tuned run is evaluated with 'Capitalize the given word: {input}\\n' (setup_finetune.yaml)") in "\n".join(plan.warnings)
+
+
+def test_a_base_model_found_by_a_name_containing_it_is_warned_about(tmp_path):
+    # (issue 18, item 10) Llama-3.2-1B got Llama-3.2-1B-Instruct's path without a word.
+    experiment = Experiment(runs=[Run("a"), Run("m_base", kind="Base", model="Llama-3.2-1B")])
+    plan = plan_of(tmp_path, experiment)
+    assert plan.runs[1].cells[0].model_path == "/scratch/models/Llama-3.2-1B-Instruct"
+    assert ("base run m_base uses model 'Llama-3.2-1B', which Resources → Models does not list: taking the listed "
+            "'llama-3.2-1b-instruct' (/scratch/models/Llama-3.2-1B-Instruct), one name containing the other") in plan.warnings
+
+
+def test_a_relative_input_dir_base_is_relative_to_the_run_directory_like_output_dir_base(tmp_path):
+    # (issue 18, item 11) input_dir_base resolved against the experiment, output_dir_base
+    # against the run: setup_finetune.py and the training run in the run's directory.
+    experiment = Experiment(runs=[Run("a", input_dir_base="data/capitalization/", output_dir_base="ck-outputs/")])
+    plan = plan_of(tmp_path, experiment)
+    run_dir = (tmp_path / "exp" / "a").resolve()
+    cell = plan.runs[0].cells[0]
+    assert cell.model_path == f"{run_dir}/ck-outputs/ck-out-a/epoch_0"
+    assert plan.runs[0].cells[0].data_path == f"{run_dir}/data/capitalization/words_5L_80P_1000.json"
+
+
+def test_a_dataset_missing_where_it_can_be_looked_for_is_warned_about(tmp_path):
+    # (issue 18, item 12) A bare file name became {experiment}/words_5L_80P_1000.json, which
+    # does not exist, without a word.
+    experiment = Experiment(tasks=[Task("capitalization", dataset="`words_5L_80P_1000.json` ✓")])
+    plan = plan_of(tmp_path, experiment)
+    missing = f"{(tmp_path / 'exp').resolve()}/words_5L_80P_1000.json"
+    assert plan.runs[0].cells[0].data_path == missing
+    assert (f"experiment_summary.md: Evaluation Tasks → capitalization → Dataset 'words_5L_80P_1000.json' is {missing}, "
+            "which does not exist") in "\n".join(plan.warnings)
+    assert not any("does not exist" in warning for warning in plan_of(tmp_path / "2", Experiment()).warnings)  # /scratch: not here
+
+
+def test_a_run_s_training_data_missing_in_its_directory_is_warned_about(tmp_path):
+    # (issue 18, item 12) A relative input_dir_base that is not there fails every evaluation.
+    experiment = Experiment(runs=[Run("a", input_dir_base="data/")])
+    (tmp_path / "exp" / "a" / "data").mkdir(parents=True)
+    warnings = "\n".join(plan_of(tmp_path, experiment).warnings)
+    assert (f"a/setup_finetune.yaml: the training data 'data/words_5L_80P_1000.json' (input_dir_base, input_formatting, "
+            f"dataset_label, dataset_ext) is {tmp_path}/exp/a/data/words_5L_80P_1000.json, which does not exist") in warnings
+    (tmp_path / "exp" / "a" / "data" / "words_5L_80P_1000.json").write_text("[]")
+    assert "does not exist" not in "\n".join(plan_of(tmp_path, experiment).warnings)
+
+
+def test_training_data_relative_to_the_experiment_instead_of_the_run_is_warned_about(tmp_path):
+    experiment = Experiment(runs=[Run("a", input_dir_base="data/")])
+    (tmp_path / "exp" / "data").mkdir(parents=True)
+    (tmp_path / "exp" / "data" / "words_5L_80P_1000.json").write_text("[]")
+    plan = plan_of(tmp_path, experiment)
+    assert plan.runs[0].cells[0].data_path == f"{tmp_path}/exp/a/data/words_5L_80P_1000.json"
+    assert (f"the training data 'data/words_5L_80P_1000.json' is {tmp_path}/exp/a/data/words_5L_80P_1000.json, relative to "
+            f"the run's directory as setup_finetune.py reads it, which does not exist; {tmp_path}/exp/data/words_5L_80P_1000.json "
+            "does: write that path") in "\n".join(plan.warnings)

@@ -145,11 +145,25 @@ def test_unterminated_prompt_names_the_file_and_the_fix(tmp_path):
 
 @pytest.mark.parametrize(
     "estimate,minutes",
-    [("~20 minutes", 20), ("about 20-30 min", 30), ("~1.5 hours", 90), ("90 seconds", 1.5), ("unknown", None)],
+    [("~20 minutes", 20), ("about 20-30 min", 30), ("~1.5 hours", 90), ("90 seconds", 1.5), ("unknown", None),
+     # (issue 18, item 4) these were read as 60, 60 and 300 minutes: the first number and unit.
+     ("~1h30m", 90), ("~1 hour 30 minutes", 90), ("~1,5 hours", 90), ("1 hour and 30 minutes", 90),
+     ("~20 minutes (1B model)", 20)],
 )
 def test_per_eval_time(tmp_path, estimate, minutes):
     text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
     assert parse(tmp_path, text).per_eval_minutes == minutes
+
+
+@pytest.mark.parametrize(
+    "estimate,why",
+    [("1h30", "cannot read '30' after '1h'"), ("1,500 minutes", "could be 1500 or 1.500"),
+     ("2 x 10 minutes", "multiplies a duration"), ("~20 minutes, 40 minutes for 8B", "not one duration")],
+)
+def test_a_per_eval_time_read_only_in_part_is_refused(tmp_path, estimate, why):
+    text = EXAMPLE.replace("- **Per-eval time:** ~20 minutes", f"- **Per-eval time:** {estimate}")
+    with pytest.raises(InputError, match=rf"Per-eval time '{re.escape(estimate)}': .*{re.escape(why)}"):
+        parse(tmp_path, text)
 
 
 def test_missing_file(tmp_path):
@@ -475,3 +489,103 @@ def test_a_yaml_key_written_twice_is_a_warning(tmp_path):
     warnings = Warnings()
     assert read_finetune_setup(path, warnings).prompt == "Second: {input}"
     assert list(warnings) == [f"{path}: the key 'prompt' is written twice (again at line 3): YAML keeps the last one, and so does this template"]
+
+
+def _without_matrix(plan: str) -> str:
+    """The example with its Evaluation Matrix deleted and `plan` as the Evaluation Plan text."""
+    text = EXAMPLE[: EXAMPLE.index("### Evaluation Matrix")] + EXAMPLE[EXAMPLE.index("## Configuration"):]
+    start = text.index("Evaluate both tasks on every epoch")
+    return text[:start] + plan + "\n" + text[text.index("\n\n", start):]
+
+
+@pytest.mark.parametrize(
+    "plan,negation",
+    [
+        ("Evaluate capitalization at every epoch. We do not evaluate capitalization_6L in this experiment.", "not"),
+        ("Evaluate capitalization at every epoch. We don't evaluate capitalization_6L.", "not"),
+        ("Evaluate every epoch; skip capitalization_6L.", "skip"),
+        ("Evaluate every epoch. capitalization_6L is not evaluated.", "not"),
+    ],
+)
+def test_a_task_named_with_a_negation_is_refused_not_evaluated(tmp_path, plan, negation):
+    # (issue 18, item 2) capitalization_6L was rendered: naming it counted, the "not" did not.
+    with pytest.raises(InputError, match=rf"names task capitalization_6L next to '{negation}'"):
+        parse(tmp_path, _without_matrix(plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Evaluate capitalization at every epoch and capitalization_6L at the last epoch only.",
+        "Evaluate:\n\n- capitalization: epochs 0 and 1\n- capitalization_6L: epoch 1",
+        "At every epoch, evaluate capitalization. At the last epoch, evaluate capitalization_6L.",
+    ],
+)
+def test_tasks_paired_with_different_epochs_in_the_text_are_refused(tmp_path, plan):
+    # (issue 18, item 3) The epochs were merged: capitalization_6L got epochs 0 and 1.
+    with pytest.raises(InputError, match=r"pairs tasks with different epochs \(capitalization: .*; capitalization_6L: .*\).*\n.*Evaluation Matrix"):
+        parse(tmp_path, _without_matrix(plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Evaluate capitalization and capitalization_6L at every epoch.",
+        "Evaluate every epoch (epoch_0 and epoch_1) on capitalization and capitalization_6L.",
+        "Evaluate capitalization at every epoch. Then capitalization_6L, at every epoch too.",
+    ],
+)
+def test_tasks_sharing_one_epoch_phrase_are_read(tmp_path, plan):
+    summary = parse(tmp_path, _without_matrix(plan))
+    assert summary.text_tasks == ("capitalization", "capitalization_6L")
+    assert summary.plan_epochs.resolve(2) == [0, 1]
+
+
+def test_a_matrix_that_decides_every_cell_leaves_the_text_unread_for_tasks(tmp_path):
+    text = edited(
+        "Evaluate both tasks on every epoch of each fine-tuned run (epoch_0 and epoch_1)",
+        "Evaluate capitalization at every epoch and capitalization_6L at the last epoch only, not more",
+    )
+    assert parse(tmp_path, text).matrix is not None
+
+
+@pytest.mark.parametrize("written", [" ", " - ", " — "])
+def test_an_empty_model_cell_is_refused_naming_the_run(tmp_path, written):
+    # (issue 18, item 8) The run was sized for '' (1B) while its setup named an 8B model.
+    row = next(line for line in EXAMPLE.splitlines() if line.startswith("| r8_lr1e-5 | Llama"))
+    cells = row.split("|")
+    cells[2] = written
+    with pytest.raises(InputError, match=rf"run 'r8_lr1e-5' has an empty Model cell in All Runs \('{written.strip()}'\)"):
+        parse(tmp_path, edited(row, "|".join(cells)))
+
+
+PROMPT_BULLET = r'- **Prompt**: "Capitalize the given word: {input}\n"'
+
+
+@pytest.mark.parametrize("written", [r"“Capitalize the given word: {input}\n”", r"`“Capitalize the given word: {input}\n”`"])
+def test_a_prompt_in_typographic_quotes_reads_as_in_straight_ones(tmp_path, written):
+    # (issue 18, item 9) It was the text with the curly quotes and a backslash and an n.
+    summary, warnings = warned(tmp_path, edited(PROMPT_BULLET, f"- **Prompt**: {written}"))
+    assert summary.prompt == "Capitalize the given word: {input}\n"
+    assert "Training → Prompt is in typographic quotes “…”: read as the double-quoted string" in warnings
+
+
+def test_a_prompt_with_straight_quotes_inside_typographic_ones_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"Training → Prompt: .*straight quotes inside typographic ones"):
+        parse(tmp_path, edited(PROMPT_BULLET, '- **Prompt**: “Say "hi" to {input}”'))
+
+
+def test_an_unquoted_prompt_with_a_backslash_escape_is_read_as_written_with_a_warning(tmp_path):
+    summary, warnings = warned(tmp_path, edited(PROMPT_BULLET, r"- **Prompt**: `Capitalize the given word: {input}\n`"))
+    assert summary.prompt == "Capitalize the given word: {input}\\n"
+    assert "is not in quotes, so it is read as written, each backslash a backslash" in warnings
+
+
+def test_a_dataset_path_missing_in_the_experiment_directory_is_warned_about(tmp_path):
+    # (issue 18, item 12) Relative paths are the experiment's: a missing one is a failed job later.
+    text = edited("`/scratch/gpfs/MSALGANIK/mjs3/data/capitalization/words_5L_80P_1000.json`", "`words.json`")
+    summary, warnings = warned(tmp_path, text)
+    assert summary.dataset_path == "words.json"
+    assert f"Resources → Dataset → Path 'words.json' is {tmp_path}/words.json, which does not exist" in warnings
+    (tmp_path / "words.json").write_text("[]")
+    assert "does not exist" not in warned(tmp_path, text)[1]
