@@ -426,8 +426,7 @@ def _model_path(summary: Summary, model: str, run_name: str, warnings: Warnings)
         return None
     name, path = close[0]
     # "Llama-3.2-1B" for a listed "Llama-3.2-1B-Instruct" is another model as often as a remark.
-    where = "Resources → Models" if summary.format == MARKDOWN else "models.base"
-    warnings.add(f"base run {run_name} uses model {model!r}, which {where} does not list: taking the listed "
+    warnings.add(f"base run {run_name} uses model {model!r}, which Resources → Models does not list: taking the listed "
                  f"{name!r} ({path}), one name containing the other")
     return path
 
