@@ -62,7 +62,8 @@ def resolve_function(task: str, function: str | None, functions: dict[str, TaskF
     raise InputError(
         path,
         f"has no @task named {wanted!r} for task {task}{hint}; its @task functions: {names}",
-        f"name one in the summary's script as `{written}@FUNCTION`, or rename the task",
+        f"name one in the summary's script as `{written}@NAME`, with NAME as listed (the name inspect registers), "
+        "or rename the task",
     )
 
 
