@@ -103,6 +103,15 @@ def deliver(task: TaskFunction | None, function: str, path: str, values: dict, c
 
 
 def _cannot_receive(task: TaskFunction, function: str, path: str, name: str, value, uses_config: bool) -> InputError:
+    parameter = task.parameter(name)
+    if parameter is not None and parameter.positional_only:
+        # inspect passes every task argument by keyword: one before the `/` is never filled.
+        return InputError(
+            path,
+            f"@task {function}({_signature(task)}) cannot receive the planned {name} {value!r}: its parameter "
+            f"{name} is positional-only (before the `/`), and inspect passes every task argument by keyword",
+            f"remove the `/` from {function}'s signature (or move it before {name}), so that {name} can be given by keyword",
+        )
     how = "parameter of that name" + ("" if name not in BY_CONFIG else ", nor a config_path parameter")
     return InputError(
         path,
@@ -116,4 +125,7 @@ def _cannot_receive(task: TaskFunction, function: str, path: str, name: str, val
 
 def _signature(task: TaskFunction) -> str:
     parts = [p.name if p.required else f"{p.name}=…" for p in task.parameters]
+    positional_only = sum(p.positional_only for p in task.parameters)
+    if positional_only:
+        parts.insert(positional_only, "/")
     return ", ".join(parts + (["**kwargs"] if task.var_keyword else []))

@@ -132,6 +132,21 @@ def test_data_only_task_cannot_receive_a_system_prompt():
     assert f"cannot receive the planned system_prompt {SYSTEM_PROMPT!r}" in message
 
 
+def test_a_positional_only_parameter_is_named_as_such():
+    """The signature shows data_path: saying the task has no parameter of that name, and to add
+    it, would be wrong. inspect gives task arguments by keyword, which cannot fill it."""
+    source = 'from inspect_ai import task\n@task\ndef capitalization(data_path, /, config_path=""):\n    pass\n'
+    task = read_task_functions(source)["capitalization"]
+    with pytest.raises(InputError) as caught:
+        contract.deliver(task, "capitalization", "cap_task.py", planned(), dict(CONFIG), contract.YAML_FALLBACK)
+    message = str(caught.value)
+    assert (f"@task capitalization(data_path, /, config_path=…) cannot receive the planned data_path '{DATA}': its "
+            "parameter data_path is positional-only (before the `/`), and inspect passes every task argument by "
+            "keyword") in message
+    assert "fix: remove the `/` from capitalization's signature (or move it before data_path)" in message
+    assert "no parameter of that name" not in message
+
+
 def test_required_parameter_the_plan_does_not_fill():
     """`shots` has no default and nothing plans it: inspect would stop at load time."""
     values = {"data_path": DATA, "prompt": PROMPT, "system_prompt": ""}
