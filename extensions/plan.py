@@ -216,15 +216,18 @@ class _Inputs:
 
 
 def _metadata_label(experiment: str, warnings: Warnings) -> str:
-    """The name as `--metadata experiment=…` can deliver it: inspect splits every metadata
-    string on its commas (render.metadata_options), so they become semicolons, said once."""
-    if "," not in experiment:
-        return experiment
-    label = experiment.replace(",", ";")
-    warnings.add(
-        f"the experiment's name {experiment!r} holds commas, which inspect's --metadata would split: "
-        f"the logs say experiment {label!r}"
-    )
+    """The name as `--metadata experiment=…` can deliver it."""
+    return _metadata_text("the experiment's name", "experiment", experiment, warnings)
+
+
+def _metadata_text(what: str, key: str, text: str, warnings: Warnings) -> str:
+    """Free text as `--metadata KEY=…` can deliver it: inspect splits every metadata string on
+    its commas into a list (render.metadata_options), so they become semicolons, said once.
+    Run, task and cell names cannot hold a comma (names.SAFE_NAME)."""
+    if "," not in text:
+        return text
+    label = text.replace(",", ";")
+    warnings.add(f"{what} {text!r} holds commas, which inspect's --metadata would split: the logs say {key} {label!r}")
     return label
 
 
@@ -543,9 +546,9 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
             "epoch": protocol.BASE_EPOCH if epoch is None else epoch,
             "kind": run.kind,
             "cell": name,
-            "vis_label": label,
+            "vis_label": _metadata_text(f"the vis_label of {row.name} for {task.name}", "vis_label", label, warnings),
             "is_finetuned": run.kind != BASE,
-            "source_model": row.model,
+            "source_model": _metadata_text(f"the model name of {row.name}", "source_model", row.model, warnings),
             "fingerprint": fingerprint,
         },
     ))
