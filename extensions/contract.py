@@ -99,6 +99,17 @@ def deliver(task: TaskFunction | None, function: str, path: str, values: dict, c
             f"(it fills {', '.join(sorted(planned)) or 'nothing'})",
             "give the parameter a default in the task file, or evaluate with a task that needs only these values",
         )
+    if config.get("scorers") and not uses_config:
+        # Only the config file carries scorers: without one the task scores with its own.
+        names = ", ".join(scorer["name"] for scorer in config["scorers"])
+        raise InputError(
+            path,
+            f"@task {function}({_signature(task)}) cannot receive the planned scorers ({names}, the summary's "
+            "evaluation.scorers): only a task with a config_path parameter reads them, from its config file, and this "
+            "one would score with its own scorer",
+            f"add a config_path parameter to {function} that reads scorers from the config file (as cruijff_kit's "
+            "tasks do), or remove evaluation.scorers from experiment_summary.yaml",
+        )
     return Delivery(function, arguments, config if uses_config else None, True)
 
 

@@ -241,3 +241,26 @@ def test_resolve_without_the_file():
     """A file that does not exist yet: the named function, else the task's name (checked later)."""
     assert contract.resolve_function("capitalization_6L", "capitalization", None, "x.py", "x.py", Warnings()) == "capitalization"
     assert contract.resolve_function("capitalization_6L", None, None, "x.py", "x.py", Warnings()) == "capitalization_6L"
+
+
+def test_scorers_reach_only_a_task_with_config_path():
+    """evaluation.scorers travel in the config file alone: a task without config_path would
+    score with its own scorer, so the copy stops naming the task and the fix."""
+    config = {**CONFIG, "scorers": [{"name": "match"}, {"name": "includes", "params": {"ignore_case": True}}]}
+    path, found = functions("config_task.py")
+    delivery = contract.deliver(found["capitalization"], "capitalization", path, planned(), config, contract.YAML_FALLBACK)
+    assert delivery.config["scorers"] == config["scorers"]
+    path, found = functions("args_task.py")
+    with pytest.raises(InputError) as caught:
+        contract.deliver(found["capitalization"], "capitalization", path, planned(), config, contract.YAML_FALLBACK)
+    assert caught.value.file == path
+    assert "cannot receive the planned scorers (match, includes, the summary's evaluation.scorers)" in str(caught.value)
+    assert "remove evaluation.scorers" in caught.value.fix
+
+
+def test_text_completion_to_a_task_without_use_chat_template_is_refused():
+    """true (chat_completion) is the default of cruijff_kit's tasks and is not sent to a task
+    without the parameter; false would be lost: refused (docs/INPUTS.md, the task contract)."""
+    assert "use_chat_template" not in deliver("args_task.py", planned()).arguments
+    message = refused("args_task.py", planned(use_chat_template=False))
+    assert "cannot receive the planned use_chat_template False" in message

@@ -315,6 +315,13 @@ CASES = {
         ["the summary's task script 'tasks/cap_task.py@a@b' is not FILE.py@NAME: inspect takes the text after the "
          "last `@` as the @task's name"],
     ),
+    "scorers-to-a-task-without-config-path": (
+        lambda d: task_file(d, "args_task.py"),
+        ["tasks/cap_task.py: @task capitalization(data_path, prompt=…, system_prompt=…, split=…) cannot receive the planned "
+         "scorers (match, the summary's evaluation.scorers): only a task with a config_path parameter reads them",
+         "fix: add a config_path parameter to capitalization that reads scorers from the config file (as "
+         "cruijff_kit's tasks do), or remove evaluation.scorers from experiment_summary.yaml"],
+    ),
     "task-requires-a-parameter": (
         lambda d: task_file(d, "required_param_task.py"),
         ["tasks/cap_task.py: @task capitalization(data_path, prompt, system_prompt, shots) requires shots, "
