@@ -113,6 +113,24 @@ def deliver(task: TaskFunction | None, function: str, path: str, values: dict, c
     return Delivery(function, arguments, config if uses_config else None, True)
 
 
+def check_decoding(task: TaskFunction | None, function: str, path: str, decoding: dict) -> None:
+    """Refuse a task whose generate(...) hard-codes a decoding setting the plan sets otherwise:
+    a task's own GenerateConfig wins over inspect's --temperature, --max-tokens and --seed, so
+    the summary's value would be lost without a word (FACTS.md). A setting the plan leaves
+    unset (greedy decoding has no temperature) is the task's to choose."""
+    for hard in task.hard_coded if task is not None else ():
+        planned = decoding.get(hard.setting)
+        if planned is None or hard.value == planned:
+            continue
+        raise InputError(
+            path,
+            f"@task {function} hard-codes {hard.setting}={hard.value!r} at line {hard.line}, which overrides the "
+            f"planned {hard.setting} {planned!r}: a task's own generate config wins over inspect's option",
+            f"take {hard.setting} as a parameter of {function} and pass it on (`generate({hard.setting}={hard.setting})`, "
+            f"as cruijff_kit's tasks do), or remove {hard.setting}= from line {hard.line}",
+        )
+
+
 def _cannot_receive(task: TaskFunction, function: str, path: str, name: str, value, uses_config: bool) -> InputError:
     parameter = task.parameter(name)
     if parameter is not None and parameter.positional_only:

@@ -510,6 +510,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     config = _eval_config(summary, decoding, prompt, system_prompt, task, function, model_path, data_path, label, chat, epoch, row)
     fallback = contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else contract.YAML_FALLBACK
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
+    contract.check_decoding(signature, function, task_file.path, decoding)
     fingerprint = cell_fingerprint(
         task_file=_task_file(task.script), function=delivery.function, model_path=model_path,
         device_auto=run.resources["gpus"] > 1, task_args=delivery.arguments, config=delivery.config, decoding=decoding,

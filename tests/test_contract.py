@@ -264,3 +264,44 @@ def test_text_completion_to_a_task_without_use_chat_template_is_refused():
     assert "use_chat_template" not in deliver("args_task.py", planned()).arguments
     message = refused("args_task.py", planned(use_chat_template=False))
     assert "cannot receive the planned use_chat_template False" in message
+
+
+HARD_CODED = """\
+from inspect_ai import Task, task
+from inspect_ai.model import GenerateConfig
+from inspect_ai.solver import generate
+
+SETTINGS = generate(temperature=0.5)  # not in a @task function: not what the task runs with
+
+
+@task
+def hard(data_path: str, temperature: float = 1e-7, max_tokens: int = 20):
+    return Task(solver=[generate(temperature=1e-7, max_tokens=max_tokens)], config=GenerateConfig(seed=3))
+
+
+@task
+def passes_its_parameters(data_path: str, temperature: float = 1e-7, max_tokens: int = 20):
+    return Task(solver=generate(temperature=temperature, max_tokens=max_tokens))
+"""
+DECODING = {"do_sample": True, "temperature": 0.7, "max_tokens": 20, "seed": 3, "max_connections": None,
+            "enable_thinking": None}
+
+
+def test_a_hard_coded_decoding_setting_that_differs_from_the_plan_is_refused():
+    """The task's own generate config overrides --temperature: 1e-7 would win in silence."""
+    found = read_task_functions(HARD_CODED)
+    assert [(h.setting, h.value, h.line) for h in found["hard"].hard_coded] == [
+        ("temperature", 1e-7, 10), ("seed", 3, 10)]
+    assert found["passes_its_parameters"].hard_coded == ()
+    with pytest.raises(InputError) as caught:
+        contract.check_decoding(found["hard"], "hard", "task.py", DECODING)
+    assert str(caught.value) == (
+        "task.py: @task hard hard-codes temperature=1e-07 at line 10, which overrides the planned temperature 0.7: "
+        "a task's own generate config wins over inspect's option\n"
+        "  fix: take temperature as a parameter of hard and pass it on (`generate(temperature=temperature)`, as "
+        "cruijff_kit's tasks do), or remove temperature= from line 10")
+    # Greedy decoding plans no temperature; a setting equal to the plan's loses nothing.
+    contract.check_decoding(found["hard"], "hard", "task.py", {**DECODING, "temperature": None})
+    contract.check_decoding(found["passes_its_parameters"], "passes_its_parameters", "task.py", DECODING)
+    with pytest.raises(InputError, match="hard-codes seed=3 at line 10, which overrides the planned seed 14"):
+        contract.check_decoding(found["hard"], "hard", "task.py", {**DECODING, "temperature": None, "seed": 14})

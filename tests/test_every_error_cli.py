@@ -276,6 +276,7 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("experiment", "_task_file", "is not FILE.py@NAME"): Y("task-script-empty-name"),
     ("contract", "resolve_function", "has no @task named "): Y("task-function-unknown"),
     ("contract", "deliver", "which the plan does not fill"): Y("task-requires-a-parameter"),
+    ("contract", "check_decoding", "a task's own generate config wins"): Y("task-hard-codes-the-temperature"),
     ("contract", "deliver", "only a task with a config_path parameter reads them"): Y("scorers-to-a-task-without-config-path"),
     ("placeholders", "replace", "write the value itself, or a placeholder named after something the run sets"): Y("dataset-placeholder-not-a-factor"),
 }

@@ -322,6 +322,14 @@ CASES = {
          "fix: add a config_path parameter to capitalization that reads scorers from the config file (as "
          "cruijff_kit's tasks do), or remove evaluation.scorers from experiment_summary.yaml"],
     ),
+    "task-hard-codes-the-temperature": (
+        lambda d: (summary(d, "  do_sample: false\n", "  do_sample: true\n  temperature: 0.7\n  max_tokens: 20\n"),
+                   edit(d / "tasks/cap_task.py", "generate(temperature=temperature, max_tokens=max_tokens)",
+                        "generate(temperature=1e-7, max_tokens=20)")),
+        ["tasks/cap_task.py: @task capitalization hard-codes temperature=1e-07 at line 85, which overrides the "
+         "planned temperature 0.7: a task's own generate config wins over inspect's option",
+         "fix: take temperature as a parameter of capitalization and pass it on (`generate(temperature=temperature)`"],
+    ),
     "task-requires-a-parameter": (
         lambda d: task_file(d, "required_param_task.py"),
         ["tasks/cap_task.py: @task capitalization(data_path, prompt, system_prompt, shots) requires shots, "
