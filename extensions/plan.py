@@ -497,6 +497,12 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         default = signature.parameter("use_chat_template")
         warnings.add(f"{summary.path} has no controls.dataset_type: @task {function} uses its own default use_chat_template"
                      f"={getattr(default, 'default', '?')!r} (chat_completion is true, text_completion false)")
+    if chat is False and system_prompt:
+        # cruijff_kit's tasks build a system message only for a chat template (spec §1.3, §2.1).
+        warnings.add(
+            f"{summary.path}: controls.dataset_type is text_completion, so the system prompt {system_prompt!r} is not "
+            "used: cruijff_kit's tasks send a system prompt only through the chat template (use_chat_template true)"
+        )
     values = {
         "data_path": data_path,
         "prompt": prompt,
