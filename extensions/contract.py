@@ -65,7 +65,8 @@ def resolve_function(task: str, function: str | None, functions: dict[str, TaskF
     raise InputError(
         path,
         f"has no @task named {wanted!r} for task {task}{hint}; its @task functions: {names}",
-        f"name one in the summary's script as `{written}@FUNCTION`, or rename the task",
+        f"name one in the summary's script as `{written}@NAME`, with NAME as listed (the name inspect registers), "
+        "or rename the task",
     )
 
 
@@ -101,10 +102,48 @@ def deliver(task: TaskFunction | None, function: str, path: str, values: dict, c
             f"(it fills {', '.join(sorted(planned)) or 'nothing'})",
             "give the parameter a default in the task file, or evaluate with a task that needs only these values",
         )
+    if config.get("scorers") and not uses_config:
+        # Only the config file carries scorers: without one the task scores with its own.
+        names = ", ".join(scorer["name"] for scorer in config["scorers"])
+        raise InputError(
+            path,
+            f"@task {function}({_signature(task)}) cannot receive the planned scorers ({names}, the summary's "
+            "evaluation.scorers): only a task with a config_path parameter reads them, from its config file, and this "
+            "one would score with its own scorer",
+            f"add a config_path parameter to {function} that reads scorers from the config file (as cruijff_kit's "
+            "tasks do), or remove evaluation.scorers from experiment_summary.yaml",
+        )
     return Delivery(function, arguments, config if uses_config else None, True)
 
 
+def check_decoding(task: TaskFunction | None, function: str, path: str, decoding: dict) -> None:
+    """Refuse a task whose generate(...) hard-codes a decoding setting the plan sets otherwise:
+    a task's own GenerateConfig wins over inspect's --temperature, --max-tokens and --seed, so
+    the summary's value would be lost without a word (FACTS.md). A setting the plan leaves
+    unset (greedy decoding has no temperature) is the task's to choose."""
+    for hard in task.hard_coded if task is not None else ():
+        planned = decoding.get(hard.setting)
+        if planned is None or hard.value == planned:
+            continue
+        raise InputError(
+            path,
+            f"@task {function} hard-codes {hard.setting}={hard.value!r} at line {hard.line}, which overrides the "
+            f"planned {hard.setting} {planned!r}: a task's own generate config wins over inspect's option",
+            f"take {hard.setting} as a parameter of {function} and pass it on (`generate({hard.setting}={hard.setting})`, "
+            f"as cruijff_kit's tasks do), or remove {hard.setting}= from line {hard.line}",
+        )
+
+
 def _cannot_receive(task: TaskFunction, function: str, path: str, name: str, value, uses_config: bool) -> InputError:
+    parameter = task.parameter(name)
+    if parameter is not None and parameter.positional_only:
+        # inspect passes every task argument by keyword: one before the `/` is never filled.
+        return InputError(
+            path,
+            f"@task {function}({_signature(task)}) cannot receive the planned {name} {value!r}: its parameter "
+            f"{name} is positional-only (before the `/`), and inspect passes every task argument by keyword",
+            f"remove the `/` from {function}'s signature (or move it before {name}), so that {name} can be given by keyword",
+        )
     how = "parameter of that name" + ("" if name not in BY_CONFIG else ", nor a config_path parameter")
     return InputError(
         path,
@@ -118,4 +157,7 @@ def _cannot_receive(task: TaskFunction, function: str, path: str, name: str, val
 
 def _signature(task: TaskFunction) -> str:
     parts = [p.name if p.required else f"{p.name}=…" for p in task.parameters]
+    positional_only = sum(p.positional_only for p in task.parameters)
+    if positional_only:
+        parts.insert(positional_only, "/")
     return ", ".join(parts + (["**kwargs"] if task.var_keyword else []))

@@ -133,6 +133,18 @@ def _generated_data(experiment_dir: Path, summary: Summary, site: Site) -> dict[
 def _task_file(experiment_dir: Path, script: str, warnings: Warnings) -> TaskFile:
     path = resolve(experiment_dir, script)
     refuse_link_loop(Path(path))
+    if os.path.isdir(path):
+        raise InputError(path, f"is a directory, but the summary's task script {script!r} must be an inspect task file",
+                         "write the task's .py file in its script (`tasks/cap_task.py`, or `tasks/cap_task.py@NAME` "
+                         "for one @task of it)")
+    if not os.path.isfile(path) and "@" in script:
+        raise InputError(
+            path,
+            f"does not exist, and the summary's task script {script!r} is not FILE.py@NAME: inspect takes the text "
+            "after the last `@` as the @task's name, and the text before it as a .py file",
+            "write the task file's path, with `@` and one registered @task name after it if the file has several "
+            "(as `inspect list tasks FILE` prints them)",
+        )
     if not os.path.isfile(path):
         warnings.add(
             f"task file {path} does not exist yet: its @task parameters cannot be checked now; "

@@ -87,8 +87,12 @@ class Summary:
 
 
 def split_script(written: str) -> tuple[str, str | None]:
-    """`tasks.py@capitalization` names the file and its @task; `tasks.py` only the file."""
+    """`tasks.py@capitalization` names the file and its @task; `tasks.py` only the file.
+
+    The @task is named as inspect registers it, which `@task(name="cap-5L")` makes any text, and
+    as inspect splits it (at the last `@`). What does not split so stays one path, which the
+    loader refuses when it names no file (`tasks.py@`, `tasks.py@a@b`)."""
     script, at, function = written.strip().rpartition("@")
-    if at and script.endswith(".py") and function.isidentifier():
+    if at and script.endswith(".py") and function and function == function.strip():
         return script, function
     return written.strip(), None

@@ -217,15 +217,18 @@ class _Inputs:
 
 
 def _metadata_label(experiment: str, warnings: Warnings) -> str:
-    """The name as `--metadata experiment=…` can deliver it: inspect splits every metadata
-    string on its commas (render.metadata_options), so they become semicolons, said once."""
-    if "," not in experiment:
-        return experiment
-    label = experiment.replace(",", ";")
-    warnings.add(
-        f"the experiment's name {experiment!r} holds commas, which inspect's --metadata would split: "
-        f"the logs say experiment {label!r}"
-    )
+    """The name as `--metadata experiment=…` can deliver it."""
+    return _metadata_text("the experiment's name", "experiment", experiment, warnings)
+
+
+def _metadata_text(what: str, key: str, text: str, warnings: Warnings) -> str:
+    """Free text as `--metadata KEY=…` can deliver it: inspect splits every metadata string on
+    its commas into a list (render.metadata_options), so they become semicolons, said once.
+    Run, task and cell names cannot hold a comma (names.SAFE_NAME)."""
+    if "," not in text:
+        return text
+    label = text.replace(",", ";")
+    warnings.add(f"{what} {text!r} holds commas, which inspect's --metadata would split: the logs say {key} {label!r}")
     return label
 
 
@@ -507,6 +510,12 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
         default = signature.parameter("use_chat_template")
         warnings.add(f"{summary.path} has no controls.dataset_type: @task {function} uses its own default use_chat_template"
                      f"={getattr(default, 'default', '?')!r} (chat_completion is true, text_completion false)")
+    if chat is False and system_prompt:
+        # cruijff_kit's tasks build a system message only for a chat template (spec §1.3, §2.1).
+        warnings.add(
+            f"{summary.path}: controls.dataset_type is text_completion, so the system prompt {system_prompt!r} is not "
+            "used: cruijff_kit's tasks send a system prompt only through the chat template (use_chat_template true)"
+        )
     values = {
         "data_path": data_path,
         "prompt": prompt,
@@ -521,6 +530,7 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
     fallback = (contract.MARKDOWN_FALLBACK if summary.format == MARKDOWN else
                 contract.YAML_V01_FALLBACK if summary.layout == YAML_V01 else contract.YAML_FALLBACK)
     delivery = contract.deliver(signature, function, task_file.path, values, config, fallback)
+    contract.check_decoding(signature, function, task_file.path, decoding)
     fingerprint = cell_fingerprint(
         experiment_dir=str(inputs.dir), task_file=_task_file(task.script), function=delivery.function, model_path=model_path,
         device_auto=run.resources["gpus"] > 1, task_args=delivery.arguments, config=delivery.config, decoding=decoding,
@@ -557,9 +567,9 @@ def _add_cell(inputs: _Inputs, own: _RunInputs, task: TaskRow, epoch: int | None
             "epoch": protocol.BASE_EPOCH if epoch is None else epoch,
             "kind": run.kind,
             "cell": name,
-            "vis_label": label,
+            "vis_label": _metadata_text(f"the vis_label of {row.name} for {task.name}", "vis_label", label, warnings),
             "is_finetuned": run.kind != BASE,
-            "source_model": row.model,
+            "source_model": _metadata_text(f"the model name of {row.name}", "source_model", row.model, warnings),
             "fingerprint": fingerprint,
         },
     ))

@@ -149,6 +149,11 @@ _PROTOCOL_OPTIONS = {
     "--dependency": "submit_evals.sh chains each cell to its own fine-tuning job",
     "--wrap": "the job is the cell's script",
     "--signal": "each cell asks for SIGUSR1 before its time limit, to stop inspect with its samples saved",
+    # sbatch refuses them beside --mem ("mutually exclusive"), which every script sets.
+    "--mem-per-cpu": "each cell asks for its memory per node with --mem (the model's, which a retry grows), and "
+                     "sbatch refuses --mem-per-cpu beside --mem",
+    "--mem-per-gpu": "each cell asks for its memory per node with --mem (the model's, which a retry grows), and "
+                     "sbatch refuses --mem-per-gpu beside --mem",
 }
 
 

@@ -48,6 +48,21 @@ class Parameter:
     positional_only: bool = False
 
 
+# The decoding settings the plan gives inspect (--temperature, --max-tokens, --seed), which a
+# task's own GenerateConfig overrides (FACTS.md): generate(temperature=1e-7) wins in silence.
+DECODING_SETTINGS = ("temperature", "max_tokens", "seed")
+GENERATE_CALLS = ("generate", "GenerateConfig")
+
+
+@dataclass(frozen=True)
+class HardCoded:
+    """A decoding setting given a literal in a generate(...) or GenerateConfig(...) call."""
+
+    setting: str
+    value: object
+    line: int
+
+
 @dataclass(frozen=True)
 class TaskFunction:
     name: str  # the name inspect registers: @task(name="x") gives "x", else the function name
@@ -55,6 +70,7 @@ class TaskFunction:
     parameters: tuple[Parameter, ...]
     var_keyword: bool  # has **kwargs: accepts any argument
     line: int  # of the `def`
+    hard_coded: tuple[HardCoded, ...] = ()  # literal decoding settings in its body, in file order
 
     def accepts(self, argument: str) -> bool:
         """Whether a task argument (inspect passes them all by keyword) of this name arrives."""
@@ -88,6 +104,7 @@ def read_task_functions(source: str, filename: str = "<task file>") -> dict[str,
             parameters=_parameters(node.args),
             var_keyword=node.args.kwarg is not None,
             line=node.lineno,
+            hard_coded=_hard_coded(node),
         )
         if task.name in functions:
             first = functions[task.name]
@@ -175,6 +192,24 @@ def _parameter(argument: ast.arg, default: ast.expr | None, positional_only: boo
     )
 
 
+def _hard_coded(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[HardCoded, ...]:
+    """The literal decoding settings of the generate(...) and GenerateConfig(...) calls in the
+    function's body; `generate(temperature=temperature)` passes the parameter, not a literal."""
+    found = []
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        called = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
+        if called not in GENERATE_CALLS:
+            continue
+        for keyword in call.keywords:
+            if keyword.arg in DECODING_SETTINGS:
+                value = _literal(keyword.value)
+                if value is not UNKNOWN:
+                    found.append(((keyword.value.lineno, keyword.value.col_offset), HardCoded(keyword.arg, value, keyword.value.lineno)))
+    return tuple(hard for _, hard in sorted(found, key=lambda item: item[0]))  # in file order; ast.walk is not
+
+
 def _literal(expression: ast.expr) -> object:
     try:
         return ast.literal_eval(expression)
@@ -182,15 +217,27 @@ def _literal(expression: ast.expr) -> object:
         return UNKNOWN
 
 
-def signature_problems(source: str, function: str, arguments: list[str]) -> list[str]:
+def signature_problems(source: str | bytes, function: str, arguments: list[str]) -> list[str]:
     """Why calling @task `function` of this source with exactly these keyword arguments would not
     deliver them all: the function is missing (list the @task names the file has), an argument is
     not a parameter (and there is no **kwargs), or a required parameter is not given. [] when fine.
 
     Copied alone into the job scripts, so it imports what it needs and calls nothing else of
-    this module; it reads the file as read_task_functions does, which the tests check."""
+    this module; it reads the file as read_task_functions does, which the tests check. The jobs
+    give the file's bytes, decoded here as source.read_source decodes them at render time: a
+    UTF-8 BOM is no content (Python imports such a file; ast.parse refuses U+FEFF), and bytes
+    that are not UTF-8 are a problem to name, not a traceback."""
     import ast
 
+    if isinstance(source, bytes):
+        bom = 3 if source.startswith(b"\xef\xbb\xbf") else 0
+        try:
+            source = source[bom:].decode("utf-8")
+        except UnicodeDecodeError as error:
+            offset = bom + error.start
+            line = source.count(b"\n", 0, offset) + 1
+            return [f"is not UTF-8 text: byte 0x{source[offset]:02x} at byte offset {offset} (line {line}) cannot be "
+                    "decoded; save the file as UTF-8 (for example `iconv -f cp1252 -t utf-8 FILE > NEW`)"]
     try:
         module = ast.parse(source)
     except SyntaxError as error:

@@ -132,6 +132,21 @@ def test_data_only_task_cannot_receive_a_system_prompt():
     assert f"cannot receive the planned system_prompt {SYSTEM_PROMPT!r}" in message
 
 
+def test_a_positional_only_parameter_is_named_as_such():
+    """The signature shows data_path: saying the task has no parameter of that name, and to add
+    it, would be wrong. inspect gives task arguments by keyword, which cannot fill it."""
+    source = 'from inspect_ai import task\n@task\ndef capitalization(data_path, /, config_path=""):\n    pass\n'
+    task = read_task_functions(source)["capitalization"]
+    with pytest.raises(InputError) as caught:
+        contract.deliver(task, "capitalization", "cap_task.py", planned(), dict(CONFIG), contract.YAML_FALLBACK)
+    message = str(caught.value)
+    assert (f"@task capitalization(data_path, /, config_path=…) cannot receive the planned data_path '{DATA}': its "
+            "parameter data_path is positional-only (before the `/`), and inspect passes every task argument by "
+            "keyword") in message
+    assert "fix: remove the `/` from capitalization's signature (or move it before data_path)" in message
+    assert "no parameter of that name" not in message
+
+
 def test_required_parameter_the_plan_does_not_fill():
     """`shots` has no default and nothing plans it: inspect would stop at load time."""
     values = {"data_path": DATA, "prompt": PROMPT, "system_prompt": ""}
@@ -226,3 +241,67 @@ def test_resolve_without_the_file():
     """A file that does not exist yet: the named function, else the task's name (checked later)."""
     assert contract.resolve_function("capitalization_6L", "capitalization", None, "x.py", "x.py", Warnings()) == "capitalization"
     assert contract.resolve_function("capitalization_6L", None, None, "x.py", "x.py", Warnings()) == "capitalization_6L"
+
+
+def test_scorers_reach_only_a_task_with_config_path():
+    """evaluation.scorers travel in the config file alone: a task without config_path would
+    score with its own scorer, so the copy stops naming the task and the fix."""
+    config = {**CONFIG, "scorers": [{"name": "match"}, {"name": "includes", "params": {"ignore_case": True}}]}
+    path, found = functions("config_task.py")
+    delivery = contract.deliver(found["capitalization"], "capitalization", path, planned(), config, contract.YAML_FALLBACK)
+    assert delivery.config["scorers"] == config["scorers"]
+    path, found = functions("args_task.py")
+    with pytest.raises(InputError) as caught:
+        contract.deliver(found["capitalization"], "capitalization", path, planned(), config, contract.YAML_FALLBACK)
+    assert caught.value.file == path
+    assert "cannot receive the planned scorers (match, includes, the summary's evaluation.scorers)" in str(caught.value)
+    assert "remove evaluation.scorers" in caught.value.fix
+
+
+def test_text_completion_to_a_task_without_use_chat_template_is_refused():
+    """true (chat_completion) is the default of cruijff_kit's tasks and is not sent to a task
+    without the parameter; false would be lost: refused (docs/INPUTS.md, the task contract)."""
+    assert "use_chat_template" not in deliver("args_task.py", planned()).arguments
+    message = refused("args_task.py", planned(use_chat_template=False))
+    assert "cannot receive the planned use_chat_template False" in message
+
+
+HARD_CODED = """\
+from inspect_ai import Task, task
+from inspect_ai.model import GenerateConfig
+from inspect_ai.solver import generate
+
+SETTINGS = generate(temperature=0.5)  # not in a @task function: not what the task runs with
+
+
+@task
+def hard(data_path: str, temperature: float = 1e-7, max_tokens: int = 20):
+    return Task(solver=[generate(temperature=1e-7, max_tokens=max_tokens)], config=GenerateConfig(seed=3))
+
+
+@task
+def passes_its_parameters(data_path: str, temperature: float = 1e-7, max_tokens: int = 20):
+    return Task(solver=generate(temperature=temperature, max_tokens=max_tokens))
+"""
+DECODING = {"do_sample": True, "temperature": 0.7, "max_tokens": 20, "seed": 3, "max_connections": None,
+            "enable_thinking": None}
+
+
+def test_a_hard_coded_decoding_setting_that_differs_from_the_plan_is_refused():
+    """The task's own generate config overrides --temperature: 1e-7 would win in silence."""
+    found = read_task_functions(HARD_CODED)
+    assert [(h.setting, h.value, h.line) for h in found["hard"].hard_coded] == [
+        ("temperature", 1e-7, 10), ("seed", 3, 10)]
+    assert found["passes_its_parameters"].hard_coded == ()
+    with pytest.raises(InputError) as caught:
+        contract.check_decoding(found["hard"], "hard", "task.py", DECODING)
+    assert str(caught.value) == (
+        "task.py: @task hard hard-codes temperature=1e-07 at line 10, which overrides the planned temperature 0.7: "
+        "a task's own generate config wins over inspect's option\n"
+        "  fix: take temperature as a parameter of hard and pass it on (`generate(temperature=temperature)`, as "
+        "cruijff_kit's tasks do), or remove temperature= from line 10")
+    # Greedy decoding plans no temperature; a setting equal to the plan's loses nothing.
+    contract.check_decoding(found["hard"], "hard", "task.py", {**DECODING, "temperature": None})
+    contract.check_decoding(found["passes_its_parameters"], "passes_its_parameters", "task.py", DECODING)
+    with pytest.raises(InputError, match="hard-codes seed=3 at line 10, which overrides the planned seed 14"):
+        contract.check_decoding(found["hard"], "hard", "task.py", {**DECODING, "temperature": None, "seed": 14})

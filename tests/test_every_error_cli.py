@@ -286,8 +286,12 @@ COVERAGE: dict[tuple[str, str, str], Case | Test] = {
     ("summary_yaml", "_epochs", "write the 0-indexed epochs to evaluate as a list"): Y("matrix-fine-tuned-epochs-null"),
     # Task files and the task contract (experiment.py, contract.py), placeholders (placeholders.py).
     ("experiment", "_task_file", "cannot be read as an inspect task file"): Y("task-file-syntax-error"),
+    ("experiment", "_task_file", "must be an inspect task file"): Y("task-script-a-directory"),
+    ("experiment", "_task_file", "is not FILE.py@NAME"): Y("task-script-empty-name"),
     ("contract", "resolve_function", "has no @task named "): Y("task-function-unknown"),
     ("contract", "deliver", "which the plan does not fill"): Y("task-requires-a-parameter"),
+    ("contract", "check_decoding", "a task's own generate config wins"): Y("task-hard-codes-the-temperature"),
+    ("contract", "deliver", "only a task with a config_path parameter reads them"): Y("scorers-to-a-task-without-config-path"),
     ("placeholders", "replace", "write the value itself, or a placeholder named after something the run sets"): Y("dataset-placeholder-not-a-factor"),
 }
 

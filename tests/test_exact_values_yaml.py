@@ -73,3 +73,23 @@ def test_prompts_reach_the_task_through_its_config_file(render, recorders, tmp_p
         assert (metadata["is_finetuned"], metadata["source_model"]) == (run != "Llama-3.2-1B-Instruct_base", "Llama-3.2-1B-Instruct")
         argv = record["argv"]
         assert argv[argv.index("--seed") + 1] == "14" and argv[argv.index("--max-connections") + 1] == "32"
+
+
+def test_a_vis_label_with_commas_reaches_the_task_whole_and_the_logs_metadata_as_one_string(render, recorders, tmp_path):
+    """inspect's --metadata parser splits every string on its commas: the label's commas become
+    semicolons in the metadata, with a warning, while the task argument keeps them."""
+    directory = design(tmp_path / "experiment", "{input}", "", "{input}", "")
+    path = directory / "experiment_summary.yaml"
+    summary = yaml.safe_load(path.read_text())
+    assert summary["evaluation"]["matrix"][1]["run"] == "r16"
+    summary["evaluation"]["matrix"][1]["vis_label"] = "rank 16, lr 1e-5"
+    path.write_text(yaml.safe_dump(summary, allow_unicode=True), encoding="utf-8")
+    rendered = render(directory)
+    warnings = yaml.safe_load((rendered / ".copier-answers.yml").read_text())["plan"]["warnings"]
+    assert ("the vis_label of r16 for capitalization 'rank 16, lr 1e-5' holds commas, which inspect's --metadata "
+            "would split: the logs say vis_label 'rank 16; lr 1e-5'") in warnings
+    script = rendered / "r16/eval/capitalization_epoch0.slurm"
+    _, (record,) = run_script(script, recorders)
+    task_args, _, metadata = delivered(record, tmp_path)
+    assert task_args["vis_label"] == "rank 16, lr 1e-5"
+    assert metadata["vis_label"] == "rank 16; lr 1e-5"

@@ -356,6 +356,17 @@ CASES = {
         ["claude.local.md: SLURM Defaults → Extra sbatch options: --job-name=mine is set per script by the template",
          "fix: leave --job-name out"],
     ),
+    "extra-sbatch-mem-per-cpu": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--mem-per-cpu=8G`"),
+        ["claude.local.md: SLURM Defaults → Extra sbatch options: --mem-per-cpu=8G is set per script by the template, "
+         "or breaks how a cell runs: each cell asks for its memory per node with --mem",
+         "sbatch refuses --mem-per-cpu beside --mem", "fix: leave --mem-per-cpu out"],
+    ),
+    "extra-sbatch-mem-per-gpu": (
+        lambda d: site(d, "- **Constraint**: `gpu80`", "- **Constraint**: `gpu80`\n- **Extra sbatch options**: `--qos=short --mem-per-gpu=40G`"),
+        ["claude.local.md: SLURM Defaults → Extra sbatch options: --mem-per-gpu=40G is set per script",
+         "sbatch refuses --mem-per-gpu beside --mem", "fix: leave --mem-per-gpu out"],
+    ),
     "module-line-continued": (
         lambda d: site(d, "module load anaconda3/2025.6", "module load anaconda3/2025.6 \\"),
         # The line as Python's repr shows it: its backslash doubled.

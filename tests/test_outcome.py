@@ -8,6 +8,7 @@ tests/e2e runs the same scripts with the real `inspect eval` on Slurm.
 
 from __future__ import annotations
 
+import codecs
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import yaml
 from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec, write_eval_log
 
 from tests.conftest import run_script, scripts
-from tests.experiment import SITE, Experiment, Run
+from tests.experiment import SITE, TASK_FILE, Experiment, Run, Task
 
 ERROR = "RuntimeError('the solver raised')"
 
@@ -147,4 +148,36 @@ def test_a_failing_mktemp_fails_the_cell_naming_tmpdir(script, recorders, logs, 
     message = (f"mktemp could not create the task config file in TMPDIR={directory}: set TMPDIR to a "
                "writable directory (or unset it for /tmp), then resubmit")
     assert f"error: {message}" in result.stderr
+    assert marks(script) == (False, message + "\n")
+
+
+@pytest.fixture
+def bom_script(render, tmp_path) -> tuple[Path, Path]:
+    """The script fixture's cell, with a task file that starts with a UTF-8 BOM, as some Windows
+    editors save it."""
+    task = tmp_path / "tasks" / "task.py"
+    task.parent.mkdir()
+    task.write_bytes(codecs.BOM_UTF8 + TASK_FILE.read_bytes())
+    checkpoints = tmp_path / "ck"
+    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
+    directory = render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))],
+                                  tasks=[Task("capitalization", script=str(task))], site=SITE))
+    (path,) = scripts(directory)
+    return path, task
+
+
+def test_the_job_reads_its_task_file_as_the_render_did(bom_script, recorders, logs):
+    """A BOM is no content at render time, for Python's import, and for the job's own check of
+    the file; bytes that are not UTF-8, written since, stop the job naming them, no traceback."""
+    script, task = bom_script
+    result, records = run_script(script, recorders, INSPECT_LOG=str(logs["success"]))
+    assert result.returncode == 0, result.stderr
+    assert len(records) == 1 and marks(script) == (True, None)
+
+    task.write_bytes(codecs.BOM_UTF8 + "# Capitalisé\n".encode("cp1252") + TASK_FILE.read_bytes())
+    result, records = run_script(script, recorders, INSPECT_LOG=str(logs["success"]))
+    assert result.returncode == 1 and records == []
+    assert "Traceback" not in result.stderr
+    message = (f"{task}: is not UTF-8 text: byte 0xe9 at byte offset 14 (line 1) cannot be decoded; save the file "
+               "as UTF-8 (for example `iconv -f cp1252 -t utf-8 FILE > NEW`)")
     assert marks(script) == (False, message + "\n")

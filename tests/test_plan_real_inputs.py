@@ -124,3 +124,23 @@ def test_no_checkpoint_directory_anywhere_names_all_three_places(experiment):
     with pytest.raises(InputError, match="prompt1_bs4/setup_finetune.yaml: no output_dir_base") as error:
         build_plan(directory)
     assert "Checkpoint directory" in str(error.value) and "Common Paths → Outputs" in str(error.value)
+
+
+@pytest.mark.parametrize("dataset_type,system_prompt,warned", [
+    ("text_completion", "You capitalize words.", True),
+    ("text_completion", "", False),
+    ("chat_completion", "You capitalize words.", False),
+])
+def test_a_system_prompt_with_text_completion_is_said_to_be_unused(tmp_path, dataset_type, system_prompt, warned):
+    """The plan prints the system prompt of every script, but cruijff_kit's tasks send one only
+    through the chat template (the example's `if chat:`): without one it is not used."""
+    directory = tmp_path / "experiment"
+    shutil.copytree(ROOT / "examples/cap_1B_yaml", directory)
+    path = directory / "experiment_summary.yaml"
+    path.write_text(path.read_text().replace('  system_prompt: ""\n', f'  system_prompt: "{system_prompt}"\n', 1)
+                    .replace('dataset_type: "chat_completion"', f'dataset_type: "{dataset_type}"', 1))
+    warning = (f"{path}: controls.dataset_type is text_completion, so the system prompt {system_prompt!r} is not used: "
+               "cruijff_kit's tasks send a system prompt only through the chat template (use_chat_template true)")
+    warnings = build_plan(directory).warnings
+    assert (warning in warnings) is warned, warnings
+    assert not [w for w in warnings if "text_completion, so the system prompt" in w and w != warning]

@@ -10,6 +10,7 @@ limit).
 
 from __future__ import annotations
 
+import codecs
 import fcntl
 import json
 import os
@@ -676,6 +677,29 @@ def test_a_task_file_missing_at_render_time_is_checked_before_it_is_submitted(re
     assert submitted(slurm, directory) == []
 
     task_file.write_text((fixtures / "args_task.py").read_text())
+    result = submit(directory, slurm)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert submitted(slurm, directory) == [("m_base/eval/capitalization_base.slurm", NOW)]
+
+
+def test_a_task_file_written_later_is_read_as_at_render_time(render, slurm, tmp_path):
+    """The check before submitting decodes the file as the render does: a UTF-8 BOM is no
+    content, and bytes that are not UTF-8 are named with the fix, not a traceback."""
+    task_file = tmp_path / "written later" / "task.py"
+    experiment = Experiment(runs=[Run("m_base", kind="Base")], tasks=[Task("capitalization", script=str(task_file))], site=SITE)
+    directory = render(experiment)
+    args_task = (Path(__file__).resolve().parent / "fixtures" / "tasks" / "args_task.py").read_bytes()
+    task_file.parent.mkdir()
+
+    task_file.write_bytes("# Capitalisé\n".encode("cp1252") + args_task)
+    result = submit(directory, slurm)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines_starting(result.stdout, "skipped") == [
+        f"skipped    m_base/eval/capitalization_base.slurm: {task_file}: is not UTF-8 text: byte 0xe9 at byte offset "
+        "11 (line 1) cannot be decoded; save the file as UTF-8 (for example `iconv -f cp1252 -t utf-8 FILE > NEW`)"]
+
+    task_file.write_bytes(codecs.BOM_UTF8 + args_task)
     result = submit(directory, slurm)
     assert result.returncode == 0, result.stdout + result.stderr
     assert submitted(slurm, directory) == [("m_base/eval/capitalization_base.slurm", NOW)]

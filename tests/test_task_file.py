@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import codecs
 import dis
 import inspect
 import types
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from extensions import task_file
+from extensions.errors import InputError
+from extensions.source import read_source
 from extensions.task_file import (
     UNKNOWN,
     Parameter,
@@ -474,6 +477,20 @@ def test_unreadable_files_say_why(problems):
     assert problems(DUPLICATE, "capitalization", ["data_path"]) == [
         "@task 'capitalization' is registered twice, by capitalization at line 5 and by capitalization_v2 at line 10"
     ]
+
+
+def test_the_files_bytes_are_read_as_at_render_time(problems, tmp_path):
+    """The jobs give the file's bytes: a UTF-8 BOM, which Python imports and ast.parse refuses,
+    is no content, and bytes that are not UTF-8 get read_source's own message, not a traceback."""
+    assert problems(codecs.BOM_UTF8 + TWO_TASKS.encode(), "capitalization_6L", ["data_path", "prompt"]) == []
+    assert problems(TWO_TASKS.encode(), "capitalization_6L", ["data_path", "prompt"]) == []
+    latin1 = codecs.BOM_UTF8 + ("# Capitalisé\n" + TWO_TASKS).encode("cp1252")
+    path = tmp_path / "task.py"
+    path.write_bytes(latin1)
+    with pytest.raises(InputError) as refused:
+        read_source(path)
+    assert problems(latin1, "capitalization", ["data_path"]) == [f"{refused.value.problem}; {refused.value.fix}"]
+    assert refused.value.problem.startswith("is not UTF-8 text: byte 0xe9 at byte offset ")
 
 
 def test_reads_no_global_name_but_builtins():

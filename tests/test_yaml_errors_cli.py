@@ -345,6 +345,36 @@ CASES = {
          "its @task functions: acs_income, acs_employment",
          "fix: name one in the summary's script as `"],
     ),
+    "task-script-a-directory": (
+        lambda d: summary(d, '      script: "tasks/cap_task.py"\n', '      script: "tasks"\n'),
+        ["experiment/tasks: is a directory, but the summary's task script 'tasks' must be an inspect task file",
+         "fix: write the task's .py file in its script"],
+    ),
+    "task-script-empty-name": (
+        lambda d: summary(d, '      script: "tasks/cap_task.py"\n', '      script: "tasks/cap_task.py@"\n'),
+        ["experiment/tasks/cap_task.py@: does not exist, and the summary's task script 'tasks/cap_task.py@' is not "
+         "FILE.py@NAME", "fix: write the task file's path, with `@` and one registered @task name after it"],
+    ),
+    "task-script-two-names": (
+        lambda d: summary(d, '      script: "tasks/cap_task.py"\n', '      script: "tasks/cap_task.py@a@b"\n'),
+        ["the summary's task script 'tasks/cap_task.py@a@b' is not FILE.py@NAME: inspect takes the text after the "
+         "last `@` as the @task's name"],
+    ),
+    "scorers-to-a-task-without-config-path": (
+        lambda d: task_file(d, "args_task.py"),
+        ["tasks/cap_task.py: @task capitalization(data_path, prompt=…, system_prompt=…, split=…) cannot receive the planned "
+         "scorers (match, the summary's evaluation.scorers): only a task with a config_path parameter reads them",
+         "fix: add a config_path parameter to capitalization that reads scorers from the config file (as "
+         "cruijff_kit's tasks do), or remove evaluation.scorers from experiment_summary.yaml"],
+    ),
+    "task-hard-codes-the-temperature": (
+        lambda d: (summary(d, "  do_sample: false\n", "  do_sample: true\n  temperature: 0.7\n  max_tokens: 20\n"),
+                   edit(d / "tasks/cap_task.py", "generate(temperature=temperature, max_tokens=max_tokens)",
+                        "generate(temperature=1e-7, max_tokens=20)")),
+        ["tasks/cap_task.py: @task capitalization hard-codes temperature=1e-07 at line 85, which overrides the "
+         "planned temperature 0.7: a task's own generate config wins over inspect's option",
+         "fix: take temperature as a parameter of capitalization and pass it on (`generate(temperature=temperature)`"],
+    ),
     "task-requires-a-parameter": (
         lambda d: task_file(d, "required_param_task.py"),
         ["tasks/cap_task.py: @task capitalization(data_path, prompt, system_prompt, shots) requires shots, "
@@ -402,3 +432,28 @@ def test_a_tampered_config_file_path_is_refused_before_anything_is_written(tmp_p
             "is not the protocol's") in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(project) == before
+
+
+def test_a_task_registered_under_a_name_that_is_no_identifier_is_run_by_that_name(tmp_path):
+    """`@task(name="cap-5L")` registers "cap-5L", as `inspect list tasks` prints it; the
+    summary's `FILE.py@cap-5L` runs it. A refusal listing such names advises `@NAME`."""
+    project = tmp_path / "experiment"
+    shutil.copytree(EXAMPLE, project)
+    edit(project / "tasks/cap_task.py", "\n@task\ndef capitalization(", '\n@task(name="cap-5L")\ndef capitalization(')
+    summary(project, '      script: "tasks/cap_task.py@capitalization"\n', '      script: "tasks/cap_task.py@cap-5L"\n')
+    edit(project / "experiment_summary.yaml", '      script: "tasks/cap_task.py"\n', '      script: "tasks/cap_task.py@cap-5L"\n')
+    result = run_copier(*COPY, str(ROOT), str(project))
+    assert result.returncode == 0, result.stderr
+    assert "task file" not in result.stderr  # read and checked, not "does not exist yet"
+    script = (project / "r8/eval/capitalization_epoch0.slurm").read_text()
+    assert 'TASK_FILE="$EXPERIMENT_DIR"/tasks/cap_task.py\n' in script
+    assert 'run_inspect eval "$TASK_FILE"@cap-5L \\\n' in script
+
+    refused = tmp_path / "refused"
+    shutil.copytree(EXAMPLE, refused)
+    edit(refused / "tasks/cap_task.py", "\n@task\ndef capitalization(", '\n@task(name="cap-5L")\ndef capitalization(')
+    result = run_copier(*COPY, str(ROOT), str(refused))
+    assert result.returncode == 1
+    assert "tasks/cap_task.py: has no @task named 'capitalization' for task capitalization" in result.stderr
+    assert ("its @task functions: cap-5L\n  fix: name one in the summary's script as `tasks/cap_task.py@NAME`, with "
+            "NAME as listed (the name inspect registers)") in result.stderr

@@ -469,15 +469,27 @@ check_task() {
   python3 - "$file" "${task_function_of[$1]}" "${task_arguments_of[$1]}" <<'TASK_CHECK'
 import sys
 
-def signature_problems(source: str, function: str, arguments: list[str]) -> list[str]:
+def signature_problems(source: str | bytes, function: str, arguments: list[str]) -> list[str]:
     """Why calling @task `function` of this source with exactly these keyword arguments would not
     deliver them all: the function is missing (list the @task names the file has), an argument is
     not a parameter (and there is no **kwargs), or a required parameter is not given. [] when fine.
 
     Copied alone into the job scripts, so it imports what it needs and calls nothing else of
-    this module; it reads the file as read_task_functions does, which the tests check."""
+    this module; it reads the file as read_task_functions does, which the tests check. The jobs
+    give the file's bytes, decoded here as source.read_source decodes them at render time: a
+    UTF-8 BOM is no content (Python imports such a file; ast.parse refuses U+FEFF), and bytes
+    that are not UTF-8 are a problem to name, not a traceback."""
     import ast
 
+    if isinstance(source, bytes):
+        bom = 3 if source.startswith(b"\xef\xbb\xbf") else 0
+        try:
+            source = source[bom:].decode("utf-8")
+        except UnicodeDecodeError as error:
+            offset = bom + error.start
+            line = source.count(b"\n", 0, offset) + 1
+            return [f"is not UTF-8 text: byte 0x{source[offset]:02x} at byte offset {offset} (line {line}) cannot be "
+                    "decoded; save the file as UTF-8 (for example `iconv -f cp1252 -t utf-8 FILE > NEW`)"]
     try:
         module = ast.parse(source)
     except SyntaxError as error:
@@ -539,7 +551,7 @@ def signature_problems(source: str, function: str, arguments: list[str]) -> list
     return problems
 
 
-with open(sys.argv[1], encoding="utf-8") as file:
+with open(sys.argv[1], "rb") as file:  # decoded by signature_problems, as at render time
     problems = signature_problems(file.read(), sys.argv[2], [a for a in sys.argv[3].split(",") if a])
 if problems:
     print(f"{sys.argv[1]}: " + "; ".join(problems))
