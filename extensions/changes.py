@@ -118,12 +118,20 @@ def _recorded_changes(project: Path, answers_file: str, plan: dict) -> str:
     old, new = _cells(old_answers["plan"]), _cells(plan)
     added = [new[script] for script in new if script not in old]
     removed = [old[script] for script in old if script not in new]
-    if not added and not removed:
-        return "Scripts: none added, none removed."
-    lines = [f"Scripts: {len(added)} added, {len(removed)} removed."]
+    lines = [f"Scripts: {len(added)} added, {len(removed)} removed." if added or removed
+             else "Scripts: none added, none removed."]
     lines += _by_run("added", added) + _by_run("removed", removed)
     if removed:
         lines += _hand_edited(project, old_answers, removed)
+    # A kept script whose fingerprint changed hands inspect other inputs: its results so far
+    # are stale, which "none added, none removed" alone would hide.
+    changed = [new[script] for script in new if script in old
+               and old[script][1].get("fingerprint") != new[script][1].get("fingerprint")]
+    if changed:
+        lines.append(f"Inputs changed: {len(changed)} of the other scripts now give inspect other inputs (task, model, "
+                     "data, prompt, system prompt or decoding); their results so far are stale, and "
+                     "`./submit_evals.sh --only-missing` runs them again:")
+        lines += _by_run("changed", changed)
     return "\n".join(lines)
 
 

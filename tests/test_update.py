@@ -434,3 +434,23 @@ def test_the_version_said_for_a_release_a_later_commit_and_an_untagged_one():
         "copier-inspect-slurm 0.3.0, unreleased: commit 1a2b3c4, 3 after the release v0.2.0")
     assert template_version("2966d28", "0.1.0").startswith("copier-inspect-slurm 0.1.0, unreleased: commit 2966d28 of")
     assert template_version(None, "0.1.0") == "copier-inspect-slurm 0.1.0"
+
+
+def test_an_update_that_changes_what_reaches_inspect_says_which_scripts_are_now_stale(template, tmp_path):
+    """A prompt fix adds and removes no script, yet every result of the runs it reaches is
+    stale: the after-update message counts them, by run, instead of "none added, none removed"
+    alone."""
+    project = copied(template, experiment(), tmp_path / "exp")
+    fixed = experiment()
+    fixed.runs[1] = Run("r16", epochs=2, prompt="Capitalize this word: {input}\n")
+    fixed.write(project)
+    commit_all(project, "r16's prompt fixed")
+    message = update(project, "-d", "reread_inputs=true")
+    assert "Scripts: none added, none removed.\n" in message
+    assert ("Inputs changed: 4 of the other scripts now give inspect other inputs (task, model, data, prompt, system "
+            "prompt or decoding); their results so far are stale, and `./submit_evals.sh --only-missing` runs them "
+            "again:\n  changed in r16/eval: capitalization_epoch0, capitalization_epoch1, reverse_epoch0, reverse_epoch1\n"
+            ) in message
+    commit_all(project, "r16 rendered with the fixed prompt")
+    # An update that reaches nothing says nothing of it.
+    assert "Inputs changed" not in update(project)
