@@ -651,7 +651,8 @@ def test_a_log_made_with_other_inputs_is_stale_unless_asked_for(render, logs):
     assert (row["status"], row["includes/accuracy"]) == ("success", "0.75")
     assert row["error"] == f"stale, taken with --include-stale: fingerprint 0123456789abcdef, the plan's is {fingerprint}"
     assert "1 cells: 1 succeeded (1 of them stale), 0 failed, 0 not run." in done.stdout
-    assert "| **0.750 [" in done.stdout and "] (stale)** |" in done.stdout
+    # Shown, but not marked the best: it was made with other inputs.
+    assert "| 0.750 [" in done.stdout and "] (stale) |" in done.stdout and "**" not in done.stdout.split("## ")[1]
 
     # Evaluated again with the plan's inputs: the new log is taken, the old one is simply older.
     new = put_log(experiment, log, cell, cell["metadata"], 5)
@@ -660,6 +661,23 @@ def test_a_log_made_with_other_inputs_is_stale_unless_asked_for(render, logs):
     assert "stale" not in done.stderr
     [row] = read_csv(experiment / "results/results.csv")
     assert (row["status"], row["log"], row["error"]) == ("success", str(new.relative_to(experiment)), "")
+
+
+def test_a_stale_value_taken_with_include_stale_is_never_marked_the_best(render, logs):
+    experiment = rendered_with_logs(render, logs["paired"], EXAMPLE)
+    cells = plan_cells(experiment)
+    # r16 epoch 0 is the best of capitalization (11 of 12); its log made with other inputs
+    spec, path = logs["paired"].chosen[(R16, "capitalization_epoch0")]
+    cell = cells[(R16, "capitalization_epoch0")]
+    (experiment / path.relative_to(logs["paired"].tree)).unlink()
+    put_log(experiment, path, cell, {**cell["metadata"], "fingerprint": "0123456789abcdef"}, 10)
+    done = collect_results(experiment, "--include-stale")
+    assert done.returncode == 1, done.stderr
+    values, _ = tables(sections(done.stdout)[CAP])[:2]
+    r8 = logs["paired"].chosen[(R8, "capitalization_epoch1")][0]
+    assert values[R16][3].startswith(f"{spec.includes_accuracy:.3f} [") and values[R16][3].endswith("(stale)")
+    assert values[R8][4].startswith(f"**{r8.includes_accuracy:.3f} [")  # the best current value
+    assert [cell for line in values.values() for cell in line if "**" in cell] == [values[R8][4]]
 
 
 def test_a_moved_tree_reads_its_own_logs(render, logs, tmp_path):
