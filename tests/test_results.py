@@ -569,6 +569,45 @@ def test_compare_two_runs_or_every_pair_within_an_epoch_with_holm(render, logs, 
     assert not (tmp_path / "none").exists()
 
 
+def test_cells_that_read_different_data_are_never_paired_and_it_is_said(render, logs, tmp_path):
+    # r16 trained, and so is evaluated in capitalization ("same as training"), on 4-letter
+    # words; r8 and the base model on 5-letter ones. The logs' samples have ids 1..n, their
+    # positions: sample 1 of one file is not sample 1 of the other.
+    source = tmp_path / "inputs"
+    shutil.copytree(EXAMPLE, source)
+    setup = source / R16 / "setup_finetune.yaml"
+    setup.write_text(setup.read_text().replace("dataset_label: words_5L_80P_1000", "dataset_label: words_4L_80P_1000"))
+    experiment = rendered_with_logs(render, logs["paired"], source)
+    cells = plan_cells(experiment)
+    r16, r8, base = (cells[(run, cell)] for run, cell in
+                     ((R16, "capitalization_epoch0"), (R8, "capitalization_epoch0"), (BASE, "capitalization_base")))
+    four, five = r16["data_path"], base["data_path"]
+    assert four.endswith("words_4L_80P_1000.json") and five.endswith("words_5L_80P_1000.json") == r8["data_path"].endswith("words_5L_80P_1000.json")
+    # r16's log, made with the plan's inputs now (its fingerprint holds the data)
+    _, path = logs["paired"].chosen[(R16, "capitalization_epoch0")]
+    (experiment / path.relative_to(logs["paired"].tree)).unlink()
+    put_log(experiment, path, r16, r16["metadata"], 10)
+
+    done = collect_results(experiment, "--compare", R8, R16, "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stderr
+    [pair] = [row for row in read_csv(tmp_path / "out/comparisons.csv") if row["task"] == CAP and row["epoch_a"] == "0"]
+    assert (pair["delta"], pair["p"], pair["p_holm"], pair["test"], pair["paired"]) == ("", "", "", "", "0")
+    assert pair["note"] == f"not paired: the cells read different data ({R8}, epoch 0: {five}; {R16}, epoch 0: {four})"
+    results = {(row["run"], row["task"], row["epoch"]): row for row in read_csv(tmp_path / "out/results.csv")}
+    versus = results[(R16, CAP, "0")]
+    assert (versus["delta_vs_base"], versus["p_vs_base"], versus["paired_vs_base"]) == ("", "", "")
+    assert results[(R8, CAP, "0")]["p_vs_base"] != ""  # the same data: paired as before
+    assert (f"warning: 1 comparison not paired: the cells read different data (e.g. {R16} capitalization_epoch0 "
+            f"reads {four}, {BASE} capitalization_base reads {five})") in done.stderr
+    assert (f"warning: 1 comparison not paired: the cells read different data (e.g. {R8} capitalization_epoch0 "
+            f"reads {five}, {R16} capitalization_epoch0 reads {four})") in done.stderr
+    section = sections(done.stdout)[CAP]
+    _, differences = tables(section)[:2]
+    assert R16 not in differences  # no difference shown (its epoch 1 failed)
+    assert (f"{R16}, epoch 0 (not paired: the cells read different data ({R16}, epoch 0: {four}; "
+            f"{BASE}, base model: {five}))") in section
+
+
 # Quotes of every kind, a backslash, Jinja, a line separator, non-ASCII: the embedded plan
 # must read back as recorded.
 HOSTILE_TITLE = 'Sweep "α" \\d \'\'\' """ {{ x }} \u2028 end'
@@ -584,7 +623,7 @@ def test_a_finished_sweep_exits_0_and_one_factor_has_no_heatmap(render, logs, tm
     assert script.EXPERIMENT == plan["experiment"] == HOSTILE_TITLE
     assert script.FACTORS == plan["factors"] == ["LoRA Rank"]
     assert script.CELLS == [{"run": run["name"], "name": cell["name"], "task": cell["task"], "epoch": cell["epoch"],
-                             "log_dir": cell["log_dir"], "metadata": cell["metadata"], "job_times": cell["job_times"],
+                             "log_dir": cell["log_dir"], "data": cell["task_args"].get("data_path"), "metadata": cell["metadata"], "job_times": cell["job_times"],
                              "gpu_samples": cell["gpu_samples"]}
                             for run in plan["runs"] for cell in run["cells"]]
     [row] = read_csv(experiment / "results/results.csv")
