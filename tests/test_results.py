@@ -624,7 +624,7 @@ def test_a_finished_sweep_exits_0_and_one_factor_has_no_heatmap(render, logs, tm
     assert script.FACTORS == plan["factors"] == ["LoRA Rank"]
     assert script.CELLS == [{"run": run["name"], "name": cell["name"], "task": cell["task"], "epoch": cell["epoch"],
                              "log_dir": cell["log_dir"], "data": cell["task_args"].get("data_path"), "metadata": cell["metadata"], "job_times": cell["job_times"],
-                             "gpu_samples": cell["gpu_samples"]}
+                             "gpu_samples": cell["gpu_samples"], "attempts_record": cell["attempts_record"]}
                             for run in plan["runs"] for cell in run["cells"]]
     [row] = read_csv(experiment / "results/results.csv")
     assert (row["run"], row["LoRA Rank"], row["status"], row["includes/accuracy"]) == ("r8_lr1e-5", "8", "success", "0.75")
