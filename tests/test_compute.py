@@ -277,7 +277,8 @@ def test_compute_csv_and_the_recommendation_come_from_the_jobs_files(experiment,
 
     text = (experiment / "results" / "compute.md").read_text()
     # 1,000-1,199 s x 1.5 is 1,500-1,799 s: rounded up to 5 minutes, 0:30:00; 15 GiB x 1.2.
-    assert "time **0:30:00**, from 1 successful job" in text
+    # The first job's task raised: the evaluation that succeeded took it and the second.
+    assert "time **0:30:00**, from 1 successful evaluation" in text
     assert "GPU memory **18.0 GiB** per GPU, from 1 job sampled by nvidia-smi (peak 15.0 GiB of 80.0 GiB)" in text
     assert "x 1.5, rounded up to 5 minutes" in text and "peak x 1.2" in text
     assert (experiment / "results" / "elapsed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -326,7 +327,7 @@ def test_the_elapsed_plot_has_a_bar_per_cell_then_a_histogram_per_model_size(exp
     assert histogram.get_ylabel() == "cells"
 
 
-def test_the_recommendation_is_per_model_size_and_counts_only_successful_jobs(experiment):
+def test_the_recommendation_is_per_model_size_and_counts_only_successful_evaluations(experiment):
     from tests.test_results import load
 
     module = load(experiment)
@@ -336,16 +337,57 @@ def test_the_recommendation_is_per_model_size_and_counts_only_successful_jobs(ex
            "resources": {**run["resources"], "tier": "70B", "time": "2:00:00", "gpus": 4}}
     measured = [
         (module.Row(run, cell, module.Outcome()), [
-            module.Attempt(job="1", start=0, end=7200, outcome="failed"),  # a time-out: not a measure
-            module.Attempt(job="2", start=8000, end=8000 + 601, outcome="success")]),
+            module.Attempt(job="1", start=0, end=601, outcome="success")]),
         (module.Row(run, {**cell, "name": "other"}, module.Outcome()), [
-            module.Attempt(job="3", start=0, end=299, outcome="success")]),
+            module.Attempt(job="3", start=0, end=299, outcome="success"),
+            module.Attempt(job="5", start=400, end=500, outcome="failed")]),  # not (yet) part of a success
         (module.Row(big, cell, module.Outcome()), [module.Attempt(job="4", start=0, end=None)]),
     ]
     small, large = module.recommendations(measured)
     # 601 s x 1.5 = 901.5 s, rounded up to 5 minutes: 20 minutes.
     assert small.startswith("- **1B** (Llama-3.2-1B-Instruct; planned time 0:30:00, mem 32G, 1 GPU): "
-                            "time **0:20:00**, from 2 successful jobs (longest 0:10:01, median 0:07:30)")
+                            "time **0:20:00**, from 2 successful evaluations (longest 0:10:01, median 0:07:30)")
     assert small.endswith("; GPU memory not measured (no job had nvidia-smi samples).")
     assert large == ("- **70B** (Llama-3.3-70B-Instruct; planned time 2:00:00, mem 32G, 4 GPUs): "
                      "no job succeeded yet (1 recorded): nothing measured to recommend from.")
+
+
+def test_a_resumed_evaluation_counts_every_job_and_never_less_than_a_limit_run_out_of(experiment):
+    """Each cell's first job ran out of its 0:40:00 (TIMEOUT, 2,400 s) and the next one, an
+    eval-retry of the samples left, succeeded in 900 s: the evaluation took 3,300 s, not 900."""
+    from tests.test_results import load
+
+    module = load(experiment)
+    (run,) = module.RUNS
+    (cell,) = module.CELLS
+    run = {**run, "resources": {**run["resources"], "time": "0:40:00"}}
+    resumed = [module.Attempt(job="114", start=0, end=2400, outcome="failed"),
+               module.Attempt(job="115", start=3000, end=3900, outcome="success")]
+    (line,) = module.recommendations([(module.Row(run, cell, module.Outcome()), resumed)])
+    # 3,300 s x 1.5 = 4,950 s: 1:25:00
+    assert ("time **1:25:00**, from 1 successful evaluation (longest 0:55:00, median 0:55:00; 1 resumed after a job "
+            "stopped, each counted with all its jobs)") in line
+
+    # The cell that ran out of its time never succeeded; another, quick, did. submit_evals.sh
+    # recorded the time-out, at the planned limit ('-': the script's own time) and at a grown one.
+    record = experiment / cell["attempts_record"]
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("114 TIMEOUT - -\n116 TIMEOUT - 1:20:00\n117 - - 2:40:00\n")
+    measured = [(module.Row(run, cell, module.Outcome()), [module.Attempt(job="114", start=0, end=2400, outcome="failed")]),
+                (module.Row(run, {**cell, "name": "other", "attempts_record": "nowhere"}, module.Outcome()),
+                 [module.Attempt(job="120", start=0, end=300, outcome="success")])]
+    (line,) = module.recommendations(measured)
+    # 300 s x 1.5 is 0:10:00, but job 116 ran out of 1:20:00: x 1.5, 2:00:00
+    assert "time **2:00:00**, from 1 successful evaluation (longest 0:05:00, median 0:05:00)" in line
+    assert ", at least the 1:20:00 job 116 ran out of x 1.5" in line
+    record.write_text("114 TIMEOUT - -\n")
+    (line,) = module.recommendations(measured)
+    assert "time **1:00:00**" in line and ", at least the 0:40:00 job 114 ran out of x 1.5" in line
+
+
+@pytest.mark.parametrize("text,seconds", [("0:40:00", 2400), ("40", 2400), ("5:30", 330), ("1-02:00:00", 93600),
+                                          ("2-3", 183600), ("1-0:30", 88200), ("UNLIMITED", None), ("0", None)])
+def test_slurm_times_read_as_sbatch_reads_them(experiment, text, seconds):
+    from tests.test_results import load
+
+    assert load(experiment).slurm_seconds(text) == seconds

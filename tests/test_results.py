@@ -569,6 +569,45 @@ def test_compare_two_runs_or_every_pair_within_an_epoch_with_holm(render, logs, 
     assert not (tmp_path / "none").exists()
 
 
+def test_cells_that_read_different_data_are_never_paired_and_it_is_said(render, logs, tmp_path):
+    # r16 trained, and so is evaluated in capitalization ("same as training"), on 4-letter
+    # words; r8 and the base model on 5-letter ones. The logs' samples have ids 1..n, their
+    # positions: sample 1 of one file is not sample 1 of the other.
+    source = tmp_path / "inputs"
+    shutil.copytree(EXAMPLE, source)
+    setup = source / R16 / "setup_finetune.yaml"
+    setup.write_text(setup.read_text().replace("dataset_label: words_5L_80P_1000", "dataset_label: words_4L_80P_1000"))
+    experiment = rendered_with_logs(render, logs["paired"], source)
+    cells = plan_cells(experiment)
+    r16, r8, base = (cells[(run, cell)] for run, cell in
+                     ((R16, "capitalization_epoch0"), (R8, "capitalization_epoch0"), (BASE, "capitalization_base")))
+    four, five = r16["data_path"], base["data_path"]
+    assert four.endswith("words_4L_80P_1000.json") and five.endswith("words_5L_80P_1000.json") == r8["data_path"].endswith("words_5L_80P_1000.json")
+    # r16's log, made with the plan's inputs now (its fingerprint holds the data)
+    _, path = logs["paired"].chosen[(R16, "capitalization_epoch0")]
+    (experiment / path.relative_to(logs["paired"].tree)).unlink()
+    put_log(experiment, path, r16, r16["metadata"], 10)
+
+    done = collect_results(experiment, "--compare", R8, R16, "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stderr
+    [pair] = [row for row in read_csv(tmp_path / "out/comparisons.csv") if row["task"] == CAP and row["epoch_a"] == "0"]
+    assert (pair["delta"], pair["p"], pair["p_holm"], pair["test"], pair["paired"]) == ("", "", "", "", "0")
+    assert pair["note"] == f"not paired: the cells read different data ({R8}, epoch 0: {five}; {R16}, epoch 0: {four})"
+    results = {(row["run"], row["task"], row["epoch"]): row for row in read_csv(tmp_path / "out/results.csv")}
+    versus = results[(R16, CAP, "0")]
+    assert (versus["delta_vs_base"], versus["p_vs_base"], versus["paired_vs_base"]) == ("", "", "")
+    assert results[(R8, CAP, "0")]["p_vs_base"] != ""  # the same data: paired as before
+    assert (f"warning: 1 comparison not paired: the cells read different data (e.g. {R16} capitalization_epoch0 "
+            f"reads {four}, {BASE} capitalization_base reads {five})") in done.stderr
+    assert (f"warning: 1 comparison not paired: the cells read different data (e.g. {R8} capitalization_epoch0 "
+            f"reads {five}, {R16} capitalization_epoch0 reads {four})") in done.stderr
+    section = sections(done.stdout)[CAP]
+    _, differences = tables(section)[:2]
+    assert R16 not in differences  # no difference shown (its epoch 1 failed)
+    assert (f"{R16}, epoch 0 (not paired: the cells read different data ({R16}, epoch 0: {four}; "
+            f"{BASE}, base model: {five}))") in section
+
+
 # Quotes of every kind, a backslash, Jinja, a line separator, non-ASCII: the embedded plan
 # must read back as recorded.
 HOSTILE_TITLE = 'Sweep "α" \\d \'\'\' """ {{ x }} \u2028 end'
@@ -584,8 +623,8 @@ def test_a_finished_sweep_exits_0_and_one_factor_has_no_heatmap(render, logs, tm
     assert script.EXPERIMENT == plan["experiment"] == HOSTILE_TITLE
     assert script.FACTORS == plan["factors"] == ["LoRA Rank"]
     assert script.CELLS == [{"run": run["name"], "name": cell["name"], "task": cell["task"], "epoch": cell["epoch"],
-                             "log_dir": cell["log_dir"], "metadata": cell["metadata"], "job_times": cell["job_times"],
-                             "gpu_samples": cell["gpu_samples"]}
+                             "log_dir": cell["log_dir"], "data": cell["task_args"].get("data_path"), "metadata": cell["metadata"], "job_times": cell["job_times"],
+                             "gpu_samples": cell["gpu_samples"], "attempts_record": cell["attempts_record"]}
                             for run in plan["runs"] for cell in run["cells"]]
     [row] = read_csv(experiment / "results/results.csv")
     assert (row["run"], row["LoRA Rank"], row["status"], row["includes/accuracy"]) == ("r8_lr1e-5", "8", "success", "0.75")
@@ -651,7 +690,8 @@ def test_a_log_made_with_other_inputs_is_stale_unless_asked_for(render, logs):
     assert (row["status"], row["includes/accuracy"]) == ("success", "0.75")
     assert row["error"] == f"stale, taken with --include-stale: fingerprint 0123456789abcdef, the plan's is {fingerprint}"
     assert "1 cells: 1 succeeded (1 of them stale), 0 failed, 0 not run." in done.stdout
-    assert "| **0.750 [" in done.stdout and "] (stale)** |" in done.stdout
+    # Shown, but not marked the best: it was made with other inputs.
+    assert "| 0.750 [" in done.stdout and "] (stale) |" in done.stdout and "**" not in done.stdout.split("## ")[1]
 
     # Evaluated again with the plan's inputs: the new log is taken, the old one is simply older.
     new = put_log(experiment, log, cell, cell["metadata"], 5)
@@ -660,6 +700,23 @@ def test_a_log_made_with_other_inputs_is_stale_unless_asked_for(render, logs):
     assert "stale" not in done.stderr
     [row] = read_csv(experiment / "results/results.csv")
     assert (row["status"], row["log"], row["error"]) == ("success", str(new.relative_to(experiment)), "")
+
+
+def test_a_stale_value_taken_with_include_stale_is_never_marked_the_best(render, logs):
+    experiment = rendered_with_logs(render, logs["paired"], EXAMPLE)
+    cells = plan_cells(experiment)
+    # r16 epoch 0 is the best of capitalization (11 of 12); its log made with other inputs
+    spec, path = logs["paired"].chosen[(R16, "capitalization_epoch0")]
+    cell = cells[(R16, "capitalization_epoch0")]
+    (experiment / path.relative_to(logs["paired"].tree)).unlink()
+    put_log(experiment, path, cell, {**cell["metadata"], "fingerprint": "0123456789abcdef"}, 10)
+    done = collect_results(experiment, "--include-stale")
+    assert done.returncode == 1, done.stderr
+    values, _ = tables(sections(done.stdout)[CAP])[:2]
+    r8 = logs["paired"].chosen[(R8, "capitalization_epoch1")][0]
+    assert values[R16][3].startswith(f"{spec.includes_accuracy:.3f} [") and values[R16][3].endswith("(stale)")
+    assert values[R8][4].startswith(f"**{r8.includes_accuracy:.3f} [")  # the best current value
+    assert [cell for line in values.values() for cell in line if "**" in cell] == [values[R8][4]]
 
 
 def test_a_moved_tree_reads_its_own_logs(render, logs, tmp_path):
