@@ -277,3 +277,22 @@ def test_watch_waits_for_accounting_to_have_the_end_of_a_job(experiment_dir, slu
     finally:
         job.send_signal(signal.SIGINT)
         job.communicate(timeout=60)
+
+
+def test_the_memory_ceiling_is_the_largest_nodes_not_the_smallest(experiment_dir, slurm):
+    # A partition of small and large nodes lets one job have a large node's memory: a 200G
+    # job that ran out goes again with more, up to the largest node (sinfo, a line per kind).
+    record_job(experiment_dir, CELL, 31)
+    answers = sacct(j31={"State": "OUT_OF_MEMORY", "ReqMem": "200G"})
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0",
+                    SACCT=answers, **{**CLUSTER, "SINFO_MEM": "96000\n1031000+\n512000"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert options_of(slurm, experiment_dir, CELL) == ["--parsable", "--mem=400G"]
+    # MaxMemPerNode still caps it.
+    slurm.seed()
+    cluster = {"SCONTROL_PARTITION": PARTITION.format(max_time="UNLIMITED", max_mem="300G"),
+               "SINFO_MEM": "96000\n1031000"}
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0",
+                    SACCT=sacct(j1001={"State": "OUT_OF_MEMORY", "ReqMem": "200G"}), **cluster)
+    assert options_of(slurm, experiment_dir, CELL) == ["--parsable", "--mem=300G"]
+    assert "(partition e2e MaxMemPerNode)" in result.stdout

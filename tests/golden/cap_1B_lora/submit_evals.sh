@@ -32,7 +32,7 @@
 # With --only-missing, a cell whose last job ended OUT_OF_MEMORY goes again with twice the
 # memory that job had, one that ended TIMEOUT with twice its time: as sbatch options
 # (--mem=, --time=), the script unchanged. Growth stops at what the cluster allows (the
-# partition's MaxMemPerNode or its nodes' memory, its MaxTime, the QOS's MaxWall), else at
+# partition's MaxMemPerNode or its largest node's memory, its MaxTime, the QOS's MaxWall), else at
 # SUBMIT_EVALS_MAX_MEM / SUBMIT_EVALS_MAX_TIME (default 1T and 7-00:00:00, said when used).
 # Every job of a cell is recorded beside its logs (.CELL.attempts): job, state, memory, time.
 #
@@ -622,7 +622,7 @@ DEFAULT_MAX_MEM=${SUBMIT_EVALS_MAX_MEM:-1T}
 DEFAULT_MAX_TIME=${SUBMIT_EVALS_MAX_TIME:-7-00:00:00}
 
 # What the cluster lets one job of PARTITION (nothing: the default partition) under QOS
-# have, read once per pair: memory from the partition's MaxMemPerNode and its nodes' memory
+# have, read once per pair: memory from the partition's MaxMemPerNode and its largest node's memory
 # (sinfo), time from its MaxTime and the QOS's MaxWall; where Slurm says nothing,
 # claude.local.md's Max memory and Max time, else the stated defaults.
 find_ceiling() {
@@ -643,13 +643,17 @@ find_ceiling() {
         [ -z "$mib" ] || mem=$mib mem_source="partition ${1:-(default)} MaxMemPerNode" ;;
     esac
   done
+  # A line per kind of node: one job may have the largest node's memory (a partition of 96G
+  # and 1T nodes runs a 200G job), still capped by MaxMemPerNode.
   out=$(timeout "$SLURM_TIMEOUT" sinfo --noheader ${1:+--partition="$1"} --format=%m 2>/dev/null)
+  local largest=''
   while read -r value; do
     mem_mib "${value%+}"
-    if [ -n "$mib" ] && { [ -z "$mem" ] || [ "$mib" -lt "$mem" ]; }; then
-      mem=$mib mem_source="the memory of partition ${1:-(default)}'s nodes (sinfo)"
-    fi
+    if [ -n "$mib" ] && { [ -z "$largest" ] || [ "$mib" -gt "$largest" ]; }; then largest=$mib; fi
   done <<<"$out"
+  if [ -n "$largest" ] && { [ -z "$mem" ] || [ "$largest" -lt "$mem" ]; }; then
+    mem=$largest mem_source="the memory of partition ${1:-(default)}'s largest node (sinfo)"
+  fi
   if [ -n "$2" ]; then
     out=$(timeout "$SLURM_TIMEOUT" sacctmgr --noheader --parsable2 show qos where name="$2" format=MaxWall 2>/dev/null)
     time_seconds "${out%%$'\n'*}"
