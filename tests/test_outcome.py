@@ -68,7 +68,8 @@ def test_a_successful_log_leaves_the_done_mark(script, recorders, logs):
     # The mark holds the fingerprint of the cell's inputs, as the recorded plan gives it.
     plan = yaml.safe_load((script.parents[2] / ".copier-answers.yml").read_text())["plan"]
     (cell,) = plan["runs"][0]["cells"]
-    assert (script.parent / "logs" / f".{script.stem}.complete").read_text() == cell["fingerprint"] + "\n"
+    # Then the name of the log it stands for: deleting that log undoes it (test_submit.py).
+    assert (script.parent / "logs" / f".{script.stem}.complete").read_text() == f"{cell['fingerprint']} {log.name}\n"
 
 
 @pytest.mark.parametrize("status", ["error", "cancelled"])

@@ -392,19 +392,26 @@ find_cell_logs() {
   done
 }
 
-# Sets `mark` to the fingerprint the cell's done mark holds (empty when it has none).
+# Sets `mark` to the fingerprint the cell's done mark holds (empty when it has none), and
+# `mark_log` to the file name of the log it stands for (empty in an older script's mark).
 read_done_mark() {
-  mark=''
-  read -r mark <"${cell_done[$1]}" 2>/dev/null
+  mark='' mark_log=''
+  read -r mark mark_log <"${cell_done[$1]}" 2>/dev/null
 }
 
 # True when the cell's script left its done mark with the fingerprint of the plan's inputs,
-# and one of its inspect logs is still there (delete a log to have its cell run again).
+# and the successful log the mark names is still there (delete it to have its cell run
+# again; an earlier error or cancelled log of the cell does not make it done). A mark of an
+# older script names no log: then any log of the cell will do, as it did.
 finished() {
-  local mark
+  local mark mark_log
   [ -e "${cell_done[$1]}" ] || return 1
   read_done_mark "$1"
   [ "$mark" = "${cell_fingerprint[$1]}" ] || return 1
+  if [ -n "$mark_log" ]; then
+    [ -e "${cell_logs[$1]}/$mark_log" ]
+    return
+  fi
   find_cell_logs "${cell_logs[$1]}" "${cell_name[$1]}"
   [ ${#CELL_LOGS[@]} -gt 0 ]
 }
@@ -413,7 +420,7 @@ finished() {
 # copier update): its done mark holds another fingerprint, or none (an older template's).
 # Sets `stale_reason`.
 stale() {
-  local mark
+  local mark mark_log
   [ -e "${cell_done[$1]}" ] || return 1
   read_done_mark "$1"
   [ "$mark" != "${cell_fingerprint[$1]}" ] || return 1
