@@ -51,10 +51,10 @@ def python_json(value: object) -> str:
     return repr(json.dumps(value, ensure_ascii=False))
 
 
-def planned_generate(decoding: dict) -> str:
+def planned_generate(decoding: dict) -> dict:
     """The generation settings the cell script gives inspect, as inspect records them in a
-    log's model_generate_config, as a Python literal of JSON (python_json): the job refuses a
-    log made with others (an INSPECT_EVAL_* variable the plan did not set)."""
+    log's model_generate_config: the job refuses a log made with others (an INSPECT_EVAL_*
+    variable the plan did not set)."""
     planned = {}
     if decoding.get("do_sample"):
         planned["temperature"] = float(decoding["temperature"])
@@ -62,7 +62,7 @@ def planned_generate(decoding: dict) -> str:
         planned["max_tokens"] = int(decoding["max_tokens"])
     if decoding.get("seed") is not None:
         planned["seed"] = int(decoding["seed"])
-    return python_json(planned)
+    return planned
 
 
 def protocol_source(name: str) -> str:
