@@ -100,8 +100,9 @@ def job_of(pattern: str, file_name: str) -> str | None:
 
 def attempts_record(run_dir: str, name: str) -> str:
     """Every job submit_evals.sh submitted for the cell, a line each: job id, its final state
-    once known (`-` before), and the memory and time it asked for. It holds the attempt
-    limit and what a retry doubles; --status shows it."""
+    once known (`-` before), the memory and time it asked for, and the cell's fingerprint
+    then (absent in older lines). It holds the attempt limit (failed jobs of the current
+    fingerprint) and what a retry doubles; --status shows it."""
     return f"{log_dir(run_dir)}/.{name}.attempts"
 
 

@@ -51,6 +51,20 @@ def python_json(value: object) -> str:
     return repr(json.dumps(value, ensure_ascii=False))
 
 
+def planned_generate(decoding: dict) -> dict:
+    """The generation settings the cell script gives inspect, as inspect records them in a
+    log's model_generate_config: the job refuses a log made with others (an INSPECT_EVAL_*
+    variable the plan did not set)."""
+    planned = {}
+    if decoding.get("do_sample"):
+        planned["temperature"] = float(decoding["temperature"])
+    if decoding.get("max_tokens"):
+        planned["max_tokens"] = int(decoding["max_tokens"])
+    if decoding.get("seed") is not None:
+        planned["seed"] = int(decoding["seed"])
+    return planned
+
+
 def protocol_source(name: str) -> str:
     """The source of one function of protocol.py, for a rendered script that runs without
     this package: the log naming rule then still has a single definition."""

@@ -68,7 +68,8 @@ def test_a_successful_log_leaves_the_done_mark(script, recorders, logs):
     # The mark holds the fingerprint of the cell's inputs, as the recorded plan gives it.
     plan = yaml.safe_load((script.parents[2] / ".copier-answers.yml").read_text())["plan"]
     (cell,) = plan["runs"][0]["cells"]
-    assert (script.parent / "logs" / f".{script.stem}.complete").read_text() == cell["fingerprint"] + "\n"
+    # Then the name of the log it stands for: deleting that log undoes it (test_submit.py).
+    assert (script.parent / "logs" / f".{script.stem}.complete").read_text() == f"{cell['fingerprint']} {log.name}\n"
 
 
 @pytest.mark.parametrize("status", ["error", "cancelled"])
@@ -181,3 +182,49 @@ def test_the_job_reads_its_task_file_as_the_render_did(bom_script, recorders, lo
     message = (f"{task}: is not UTF-8 text: byte 0xe9 at byte offset 14 (line 1) cannot be decoded; save the file "
                "as UTF-8 (for example `iconv -f cp1252 -t utf-8 FILE > NEW`)")
     assert marks(script) == (False, message + "\n")
+
+
+def test_the_log_format_is_pinned_whatever_inspect_log_format_says(script, recorders, logs):
+    """INSPECT_LOG_FORMAT=json (the environment or a .env file) would have inspect write a
+    .json log, which no tool here reads: the command says --log-format eval."""
+    result, records = run_script(script, recorders, INSPECT_LOG_FORMAT="json", INSPECT_LOG=str(logs["success"]))
+    assert result.returncode == 0, result.stderr
+    argv = records[0]["argv"]
+    assert argv[argv.index("--log-format") + 1] == "eval"
+
+
+@pytest.mark.parametrize(("config", "said", "variable"), [
+    ({"limit": 1}, "limit=1", "INSPECT_EVAL_LIMIT"),
+    ({"sample_id": ["3"]}, "sample_id=['3']", "INSPECT_EVAL_SAMPLE_ID"),
+    ({"limit": 1, "epochs": 1, "fail_on_error": True}, "limit=1", "INSPECT_EVAL_LIMIT"),  # as real inspect records it
+])
+def test_a_successful_log_of_an_evaluation_the_plan_did_not_ask_for_fails(script, recorders, tmp_path, config, said,
+                                                                           variable):
+    """A .env file with INSPECT_EVAL_LIMIT=1 gives a "successful" log of one sample: the
+    job reads the options in the log's header and refuses those it did not give."""
+    spec = EvalSpec(created="2026-11-28T13:02:44+00:00", task="capitalization", dataset=EvalDataset(),
+                    model="hf/local", config=EvalConfig(**config))
+    path = tmp_path / "limited.eval"
+    write_eval_log(EvalLog(eval=spec, status="success"), str(path))
+    result, _ = run_script(script, recorders, INSPECT_LOG=str(path))
+    assert result.returncode == 1
+    (log,) = cell_logs(script)
+    message = (f"{log}: inspect ran with {said}, which this script does not ask for: likely set by {variable} in the "
+               "environment or in a .env file in the job's directory or above it; remove it, then resubmit")
+    assert marks(script) == (False, message + "\n")
+
+
+def test_generation_settings_the_plan_did_not_give_fail_the_cell(script, recorders, tmp_path, logs):
+    from inspect_ai.model import GenerateConfig
+
+    spec = EvalSpec(created="2026-11-28T13:02:44+00:00", task="capitalization", dataset=EvalDataset(),
+                    model="hf/local", config=EvalConfig(),
+                    model_generate_config=GenerateConfig(system_message="Be terse.", max_retries=3))
+    path = tmp_path / "system.eval"
+    write_eval_log(EvalLog(eval=spec, status="success"), str(path))
+    result, _ = run_script(script, recorders, INSPECT_LOG=str(path))
+    assert result.returncode == 1
+    (_, failed) = marks(script)
+    # max_retries changes no answer: only the system message is named.
+    assert "inspect ran with system_message='Be terse.', which" in failed
+    assert "INSPECT_EVAL_SYSTEM_MESSAGE" in failed

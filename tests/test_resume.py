@@ -52,7 +52,8 @@ def test_an_unfinished_newest_log_is_continued_with_eval_retry(script, recorders
     log = unfinished_log(script, status)
     result, records = run_script(script, recorders)
     (record,) = records
-    assert record["argv"] == ["eval-retry", str(log), "--log-dir", str(script.parent / "logs"), "--log-level", "info"]
+    assert record["argv"] == ["eval-retry", str(log), "--log-dir", str(script.parent / "logs"), "--log-format", "eval",
+                              "--log-level", "info"]
     assert f"continuing {log} (status {status}): its finished samples are kept" in result.stdout
 
 

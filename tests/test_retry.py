@@ -18,6 +18,8 @@ import pytest
 
 from tests.experiment import SITE, Experiment, Run
 from tests.test_submit import (  # noqa: F401  (slurm, experiment_dir: fixtures)
+    fingerprint_of,
+    training_job,
     SACCT_LINE,
     _SACCT,
     experiment_dir,
@@ -71,9 +73,13 @@ def test_out_of_memory_doubles_the_memory_and_timeout_the_time(experiment_dir, s
     assert "retry      a/eval/t2_epoch0.slurm: job 33 ended NODE_FAIL: attempt 2 of 3" in lines
     assert "submitted  a/eval/t1_epoch0.slurm: job 1001" in lines
     # The earlier job gets its final state, the new one what it asked for beyond its script.
-    assert (experiment_dir / ATTEMPTS).read_text() == "31 OUT_OF_MEMORY - -\n1001 - 64G -\n"
-    assert (experiment_dir / "a/eval/logs/.t1_epoch1.attempts").read_text() == "32 TIMEOUT - -\n1002 - - 0-01:20:00\n"
-    assert (experiment_dir / "a/eval/logs/.t2_epoch1.attempts").read_text() == "1004 - - -\n"
+    # Each new line ends with the fingerprint of the inputs it was made with.
+    fingerprint = fingerprint_of(experiment_dir, CELL)
+    assert (experiment_dir / ATTEMPTS).read_text() == f"31 OUT_OF_MEMORY - -\n1001 - 64G - {fingerprint}\n"
+    assert (experiment_dir / "a/eval/logs/.t1_epoch1.attempts").read_text() == (
+        f"32 TIMEOUT - -\n1002 - - 0-01:20:00 {fingerprint_of(experiment_dir, 'a/eval/t1_epoch1.slurm')}\n")
+    assert (experiment_dir / "a/eval/logs/.t2_epoch1.attempts").read_text() == (
+        f"1004 - - - {fingerprint_of(experiment_dir, 'a/eval/t2_epoch1.slurm')}\n")
     # One sacct call for the pass, asking for every cell's last job.
     (call,) = slurm.calls("sacct")
     assert "--jobs=31,32,33" in call["argv"]
@@ -185,7 +191,7 @@ def test_grown_resources_are_kept_and_the_attempt_limit_holds_a_cell_back(experi
                     SACCT=third, **CLUSTER)
     assert result.returncode == 8
     assert slurm.calls("sbatch") == []
-    assert "HELD       a/eval/t1_epoch0.slurm: 3 jobs already, the last FAILED (--max-attempts 3)" in result.stdout
+    assert "HELD       a/eval/t1_epoch0.slurm: 3 failed jobs already, the last FAILED (--max-attempts 3)" in result.stdout
     result = submit(experiment_dir, slurm, "--only-missing", "--max-attempts", "4", "--run", "a", "--task", "t1",
                     "--epoch", "0", SACCT=third, **CLUSTER)
     assert options_of(slurm, experiment_dir, CELL) == ["--parsable", "--mem=64G", "--time=0-01:20:00"]
@@ -254,7 +260,7 @@ def test_watch_with_only_missing_follows_each_job_to_its_end_and_retries_it(expe
     lines = result.stdout.splitlines()
     assert "watching: looking again every 0.1 s until every cell is done or held back (Ctrl-C stops)" in lines
     assert "retry      a/eval/t1_epoch0.slurm: job 1001 ended TIMEOUT after 0-00:30:00: attempt 2 of 2 with --time=0-01:00:00" in lines
-    assert "HELD       a/eval/t1_epoch0.slurm: 2 jobs already, the last TIMEOUT (--max-attempts 2)" in lines
+    assert "HELD       a/eval/t1_epoch0.slurm: 2 failed jobs already, the last TIMEOUT (--max-attempts 2)" in lines
     # One squeue call per look, and one sacct call once there is a job to ask about.
     assert len(slurm.calls("squeue")) == 3
     assert len(slurm.calls("sacct")) == 2
@@ -277,3 +283,58 @@ def test_watch_waits_for_accounting_to_have_the_end_of_a_job(experiment_dir, slu
     finally:
         job.send_signal(signal.SIGINT)
         job.communicate(timeout=60)
+
+
+def test_the_memory_ceiling_is_the_largest_nodes_not_the_smallest(experiment_dir, slurm):
+    # A partition of small and large nodes lets one job have a large node's memory: a 200G
+    # job that ran out goes again with more, up to the largest node (sinfo, a line per kind).
+    record_job(experiment_dir, CELL, 31)
+    answers = sacct(j31={"State": "OUT_OF_MEMORY", "ReqMem": "200G"})
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0",
+                    SACCT=answers, **{**CLUSTER, "SINFO_MEM": "96000\n1031000+\n512000"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert options_of(slurm, experiment_dir, CELL) == ["--parsable", "--mem=400G"]
+    # MaxMemPerNode still caps it.
+    slurm.seed()
+    cluster = {"SCONTROL_PARTITION": PARTITION.format(max_time="UNLIMITED", max_mem="300G"),
+               "SINFO_MEM": "96000\n1031000"}
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0",
+                    SACCT=sacct(j1001={"State": "OUT_OF_MEMORY", "ReqMem": "200G"}), **cluster)
+    assert options_of(slurm, experiment_dir, CELL) == ["--parsable", "--mem=300G"]
+    assert "(partition e2e MaxMemPerNode)" in result.stdout
+
+
+def test_jobs_that_succeeded_or_were_made_with_other_inputs_do_not_count_against_the_limit(experiment_dir, slurm):
+    """A cell done twice, then made stale by a prompt fix, goes again: its COMPLETED jobs, and
+    a failed one made with other inputs (another fingerprint), are no failed attempts of it."""
+    finish(experiment_dir, CELL, mark="0123456789abcdef\n")
+    (experiment_dir / ATTEMPTS).write_text("30 FAILED - - 0123456789abcdef\n31 COMPLETED - -\n32 - - - 0123456789abcdef\n")
+    record_job(experiment_dir, CELL, 32)
+    result = submit(experiment_dir, slurm, "--only-missing", "--max-attempts", "1", "--run", "a", "--task", "t1",
+                    "--epoch", "0", SACCT=sacct(j32="COMPLETED"), **CLUSTER)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert options_of(slurm, experiment_dir, CELL) == ["--parsable"]
+    fingerprint = fingerprint_of(experiment_dir, CELL)
+    assert (experiment_dir / ATTEMPTS).read_text().splitlines()[-2:] == [
+        "32 COMPLETED - - 0123456789abcdef", f"1001 - - - {fingerprint}"]
+
+
+def test_jobs_cancelled_before_they_started_do_not_count_against_the_limit(experiment_dir, slurm):
+    """A chained cell whose training job failed: Slurm cancelled its jobs before they started
+    (no time file). A new training job is queued: the cell is chained again, not held."""
+    script, attempts = "b/eval/t1_epoch0.slurm", experiment_dir / "b/eval/logs/.t1_epoch0.attempts"
+    attempts.write_text("41 CANCELLED - -\n42 - - -\n")
+    record_job(experiment_dir, script, 42)
+    slurm.seed(training_job(experiment_dir, "b", 500, name="b-train"))
+    answers = sacct(j42={"State": "CANCELLED by 0", "Timelimit": "00:40:00"})
+    result = submit(experiment_dir, slurm, "--only-missing", "--max-attempts", "1", "--run", "b", "--task", "t1",
+                    "--epoch", "0", SACCT=answers)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert options_of(slurm, experiment_dir, script)[:2] == ["--parsable", "--dependency=afterok:500"]
+    # A cancelled job that started (it wrote its time file) did run, and counts.
+    (experiment_dir / "b/eval/logs/t1_epoch0.job1001.time.csv").write_text("event,epoch_seconds\n")
+    slurm.seed(training_job(experiment_dir, "b", 501, name="b-train"))
+    result = submit(experiment_dir, slurm, "--only-missing", "--max-attempts", "1", "--run", "b", "--task", "t1",
+                    "--epoch", "0", SACCT=sacct(j1001="CANCELLED by 0"))
+    assert result.returncode == 8, result.stdout + result.stderr
+    assert "HELD       b/eval/t1_epoch0.slurm: 1 failed jobs already, the last CANCELLED (--max-attempts 1)" in result.stdout

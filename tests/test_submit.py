@@ -757,3 +757,26 @@ def test_a_recorded_job_limit_that_is_no_number_stops_with_its_value(experiment_
     assert result.returncode == 2
     assert "the recorded Max jobs '123456789012345' is not a number of jobs from 1 to 999999999" in result.stderr
     assert slurm.calls("sbatch") == []
+
+
+def test_a_done_mark_stands_for_the_log_it_names(experiment_dir, slurm):
+    """The mark names its successful log: once that log is deleted, the cell runs again, even
+    beside an older error or cancelled log of it. A mark of an older script names no log:
+    any log of the cell still makes it done."""
+    cell, logs = "a/eval/t1_epoch0.slurm", experiment_dir / "a/eval/logs"
+    earlier = logs / "2026-11-28T10-00-00-00-00_t1_epoch0_OLDERerrorLogXXXXXXXXX.eval"
+    earlier.write_bytes(b"PK")
+    success = logs / "2026-11-28T13-02-44-00-00_t1_epoch0_mhfs6WepoxGqhXmaGWDxgi.eval"
+    success.write_bytes(b"PK")
+    (logs / ".t1_epoch0.complete").write_text(f"{fingerprint_of(experiment_dir, cell)} {success.name}\n")
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0")
+    assert "done       a/eval/t1_epoch0.slurm: already has a successful inspect log" in result.stdout
+    assert slurm.calls("sbatch") == []
+    success.unlink()
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0")
+    assert [name for name, _ in submitted(slurm, experiment_dir)] == [cell]
+    # An older script's mark (the fingerprint alone): the error log left is taken as before.
+    slurm.seed()
+    (logs / ".t1_epoch0.complete").write_text(f"{fingerprint_of(experiment_dir, cell)}\n")
+    result = submit(experiment_dir, slurm, "--only-missing", "--run", "a", "--task", "t1", "--epoch", "0")
+    assert slurm.calls("sbatch") == [], result.stdout

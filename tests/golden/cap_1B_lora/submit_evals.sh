@@ -15,7 +15,8 @@
 #   --status           one line per selected cell and the counts (and the attempts of a
 #                      cell submitted more than once); submits nothing
 #   --max-attempts N   with --only-missing, submit a cell that did not succeed again only
-#                      while it has had fewer than N jobs (default 3)
+#                      while it has had fewer than N failed jobs (default 3): jobs that ran
+#                      with its inputs now and did not end COMPLETED
 #   --retry-errors     with --only-missing, submit again a cell whose log says its task
 #                      raised (held back otherwise: it would raise again)
 #   --run RUN, --task TASK, --epoch N|base
@@ -32,9 +33,10 @@
 # With --only-missing, a cell whose last job ended OUT_OF_MEMORY goes again with twice the
 # memory that job had, one that ended TIMEOUT with twice its time: as sbatch options
 # (--mem=, --time=), the script unchanged. Growth stops at what the cluster allows (the
-# partition's MaxMemPerNode or its nodes' memory, its MaxTime, the QOS's MaxWall), else at
+# partition's MaxMemPerNode or its largest node's memory, its MaxTime, the QOS's MaxWall), else at
 # SUBMIT_EVALS_MAX_MEM / SUBMIT_EVALS_MAX_TIME (default 1T and 7-00:00:00, said when used).
-# Every job of a cell is recorded beside its logs (.CELL.attempts): job, state, memory, time.
+# Every job of a cell is recorded beside its logs (.CELL.attempts): job, state, memory, time,
+# fingerprint.
 #
 # Exit status (when several apply, the lowest non-zero one):
 #   0  every selected cell was submitted, chained, or is queued already (--status: all done)
@@ -79,23 +81,23 @@ LOCK_FILE=${BASH_SOURCE[0]}
 load_plan() {
   run r8_lr1e-5 r8_lr1e-5 r8_lr1e-5
   cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_0 r8_lr1e-5/eval/capitalization_epoch0.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch0.complete r8_lr1e-5/eval/logs/.capitalization_epoch0.failed r8_lr1e-5/eval/logs/.capitalization_epoch0.job a85094193005e045
-  attempts r8_lr1e-5/eval/logs/.capitalization_epoch0.attempts
+  attempts r8_lr1e-5/eval/logs/.capitalization_epoch0.attempts 'r8_lr1e-5/eval/logs/capitalization_epoch0.job{job}.time.csv'
   cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_epoch1.job 8d83c2f00a5c883d
-  attempts r8_lr1e-5/eval/logs/.capitalization_epoch1.attempts
+  attempts r8_lr1e-5/eval/logs/.capitalization_epoch1.attempts 'r8_lr1e-5/eval/logs/capitalization_epoch1.job{job}.time.csv'
   cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r8_lr1e-5/epoch_1 r8_lr1e-5/eval/capitalization_6L_epoch1.slurm r8_lr1e-5/eval/logs r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.job a343d4dcbba1ae08
-  attempts r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.attempts
+  attempts r8_lr1e-5/eval/logs/.capitalization_6L_epoch1.attempts 'r8_lr1e-5/eval/logs/capitalization_6L_epoch1.job{job}.time.csv'
   run r16_lr1e-5 r16_lr1e-5 r16_lr1e-5
   cell capitalization 0 capitalization_epoch0 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_0 r16_lr1e-5/eval/capitalization_epoch0.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch0.complete r16_lr1e-5/eval/logs/.capitalization_epoch0.failed r16_lr1e-5/eval/logs/.capitalization_epoch0.job db94bd340e8967ac
-  attempts r16_lr1e-5/eval/logs/.capitalization_epoch0.attempts
+  attempts r16_lr1e-5/eval/logs/.capitalization_epoch0.attempts 'r16_lr1e-5/eval/logs/capitalization_epoch0.job{job}.time.csv'
   cell capitalization 1 capitalization_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_epoch1.job bbdae5624fa9e3dc
-  attempts r16_lr1e-5/eval/logs/.capitalization_epoch1.attempts
+  attempts r16_lr1e-5/eval/logs/.capitalization_epoch1.attempts 'r16_lr1e-5/eval/logs/capitalization_epoch1.job{job}.time.csv'
   cell capitalization_6L 1 capitalization_6L_epoch1 /scratch/gpfs/MSALGANIK/mjs3/ck-outputs/ck-out-r16_lr1e-5/epoch_1 r16_lr1e-5/eval/capitalization_6L_epoch1.slurm r16_lr1e-5/eval/logs r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.complete r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.failed r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.job fe2a919aba487c73
-  attempts r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.attempts
+  attempts r16_lr1e-5/eval/logs/.capitalization_6L_epoch1.attempts 'r16_lr1e-5/eval/logs/capitalization_6L_epoch1.job{job}.time.csv'
   run Llama-3.2-1B-Instruct_base Llama-3.2-1B-Instruct_base ''
   cell capitalization base capitalization_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.job dfccd72b93755478
-  attempts Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.attempts
+  attempts Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_base.attempts 'Llama-3.2-1B-Instruct_base/eval/logs/capitalization_base.job{job}.time.csv'
   cell capitalization_6L base capitalization_6L_base /scratch/gpfs/MSALGANIK/pretrained-llms/Llama-3.2-1B-Instruct Llama-3.2-1B-Instruct_base/eval/capitalization_6L_base.slurm Llama-3.2-1B-Instruct_base/eval/logs Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.complete Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.failed Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.job 82b4ce6f208986cd
-  attempts Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.attempts
+  attempts Llama-3.2-1B-Instruct_base/eval/logs/.capitalization_6L_base.attempts 'Llama-3.2-1B-Instruct_base/eval/logs/capitalization_6L_base.job{job}.time.csv'
 }
 
 declare -a cell_run_dir=() cell_run=() cell_task=() cell_epoch=() cell_name=() cell_checkpoint=()
@@ -123,9 +125,9 @@ unchecked_task() {
   local index=$((${#cell_name[@]} - 1))
   task_file_of[$index]=$1 task_origin_of[$index]=$2 task_function_of[$index]=$3 task_arguments_of[$index]=$4
 }
-declare -a cell_attempts=()
+declare -a cell_attempts=() cell_job_times=()
 attempts() {
-  cell_attempts[${#cell_name[@]} - 1]=$EXPERIMENT_DIR/$1
+  cell_attempts[${#cell_name[@]} - 1]=$EXPERIMENT_DIR/$1 cell_job_times[${#cell_name[@]} - 1]=$EXPERIMENT_DIR/$2
 }
 load_plan
 
@@ -390,19 +392,26 @@ find_cell_logs() {
   done
 }
 
-# Sets `mark` to the fingerprint the cell's done mark holds (empty when it has none).
+# Sets `mark` to the fingerprint the cell's done mark holds (empty when it has none), and
+# `mark_log` to the file name of the log it stands for (empty in an older script's mark).
 read_done_mark() {
-  mark=''
-  read -r mark <"${cell_done[$1]}" 2>/dev/null
+  mark='' mark_log=''
+  read -r mark mark_log <"${cell_done[$1]}" 2>/dev/null
 }
 
 # True when the cell's script left its done mark with the fingerprint of the plan's inputs,
-# and one of its inspect logs is still there (delete a log to have its cell run again).
+# and the successful log the mark names is still there (delete it to have its cell run
+# again; an earlier error or cancelled log of the cell does not make it done). A mark of an
+# older script names no log: then any log of the cell will do, as it did.
 finished() {
-  local mark
+  local mark mark_log
   [ -e "${cell_done[$1]}" ] || return 1
   read_done_mark "$1"
   [ "$mark" = "${cell_fingerprint[$1]}" ] || return 1
+  if [ -n "$mark_log" ]; then
+    [ -e "${cell_logs[$1]}/$mark_log" ]
+    return
+  fi
   find_cell_logs "${cell_logs[$1]}" "${cell_name[$1]}"
   [ ${#CELL_LOGS[@]} -gt 0 ]
 }
@@ -411,7 +420,7 @@ finished() {
 # copier update): its done mark holds another fingerprint, or none (an older template's).
 # Sets `stale_reason`.
 stale() {
-  local mark
+  local mark mark_log
   [ -e "${cell_done[$1]}" ] || return 1
   read_done_mark "$1"
   [ "$mark" != "${cell_fingerprint[$1]}" ] || return 1
@@ -622,7 +631,7 @@ DEFAULT_MAX_MEM=${SUBMIT_EVALS_MAX_MEM:-1T}
 DEFAULT_MAX_TIME=${SUBMIT_EVALS_MAX_TIME:-7-00:00:00}
 
 # What the cluster lets one job of PARTITION (nothing: the default partition) under QOS
-# have, read once per pair: memory from the partition's MaxMemPerNode and its nodes' memory
+# have, read once per pair: memory from the partition's MaxMemPerNode and its largest node's memory
 # (sinfo), time from its MaxTime and the QOS's MaxWall; where Slurm says nothing,
 # claude.local.md's Max memory and Max time, else the stated defaults.
 find_ceiling() {
@@ -643,13 +652,17 @@ find_ceiling() {
         [ -z "$mib" ] || mem=$mib mem_source="partition ${1:-(default)} MaxMemPerNode" ;;
     esac
   done
+  # A line per kind of node: one job may have the largest node's memory (a partition of 96G
+  # and 1T nodes runs a 200G job), still capped by MaxMemPerNode.
   out=$(timeout "$SLURM_TIMEOUT" sinfo --noheader ${1:+--partition="$1"} --format=%m 2>/dev/null)
+  local largest=''
   while read -r value; do
     mem_mib "${value%+}"
-    if [ -n "$mib" ] && { [ -z "$mem" ] || [ "$mib" -lt "$mem" ]; }; then
-      mem=$mib mem_source="the memory of partition ${1:-(default)}'s nodes (sinfo)"
-    fi
+    if [ -n "$mib" ] && { [ -z "$largest" ] || [ "$mib" -gt "$largest" ]; }; then largest=$mib; fi
   done <<<"$out"
+  if [ -n "$largest" ] && { [ -z "$mem" ] || [ "$largest" -lt "$mem" ]; }; then
+    mem=$largest mem_source="the memory of partition ${1:-(default)}'s largest node (sinfo)"
+  fi
   if [ -n "$2" ]; then
     out=$(timeout "$SLURM_TIMEOUT" sacctmgr --noheader --parsable2 show qos where name="$2" format=MaxWall 2>/dev/null)
     time_seconds "${out%%$'\n'*}"
@@ -677,21 +690,40 @@ find_ceiling() {
   ceiling_mem_source[$key]=$mem_source ceiling_time_source[$key]=$time_source
 }
 
-# Sets `attempts_made` to the number of jobs the cell had, and `last_mem`/`last_time` to what
-# its newest one asked for beyond its script (nothing when it asked for the script's).
+# True when job $2 of cell $1 counts against the attempt limit: it ran and did not succeed.
+# Not counted: a job that ended COMPLETED (its cell is done, or stale after a plan change),
+# and one CANCELLED before it started (its training job failed): a job that started wrote
+# its time file (protocol.job_times) first thing. $3: its state as recorded ('-': unknown).
+failed_attempt() {
+  local state=$3
+  [ "$state" != - ] || state=${sacct_state[$2]:-}
+  case $state in
+    COMPLETED) return 1 ;;
+    CANCELLED) [ -e "${cell_job_times[$1]//\{job\}/$2}" ] ;;
+  esac
+}
+
+# Sets `jobs_recorded` to the number of jobs the cell had, `attempts_made` to those that count
+# against the attempt limit (failed_attempt, with the plan's fingerprint now: an attempt at
+# other inputs is another evaluation's), and `last_mem`/`last_time` to what its newest one
+# asked for beyond its script (nothing when it asked for the script's).
 read_attempts() {
-  local index=$1 id state mem time
-  attempts_made=0 last_mem='' last_time=''
+  local index=$1 id state mem time fingerprint
+  attempts_made=0 jobs_recorded=0 last_mem='' last_time=''
   if [ -f "${cell_attempts[index]}" ]; then
-    while read -r id state mem time; do
+    while read -r id state mem time fingerprint _; do
       [[ $id =~ ^[0-9]+$ ]] || continue
-      attempts_made=$((attempts_made + 1)) last_mem=$mem last_time=$time
+      jobs_recorded=$((jobs_recorded + 1)) last_mem=$mem last_time=$time
+      # A line without one was written before attempts recorded their fingerprint.
+      [ -z "$fingerprint" ] || [ "$fingerprint" = "${cell_fingerprint[index]}" ] || continue
+      ! failed_attempt "$index" "$id" "$state" || attempts_made=$((attempts_made + 1))
     done <"${cell_attempts[index]}"
   fi
   # Submitted by a submit_evals.sh that kept no attempts: its job record is one.
-  if [ "$attempts_made" -eq 0 ]; then
+  if [ "$jobs_recorded" -eq 0 ]; then
     recorded_job "$index"
-    [ -z "$job" ] || attempts_made=1
+    [ -z "$job" ] || jobs_recorded=1
+    [ -z "$job" ] || ! failed_attempt "$index" "$job" - || attempts_made=1
   fi
   [ "$last_mem" != - ] || last_mem=''
   [ "$last_time" != - ] || last_time=''
@@ -704,7 +736,7 @@ plan_retry() {
   local index=$1 path=$2 state='' had_mem had_time key mark='' new job
   grow=() retry_note=''
   read_attempts "$index"
-  [ "$attempts_made" -gt 0 ] || return 0
+  [ "$jobs_recorded" -gt 0 ] || return 0
   recorded_job "$index"
   [ -z "$job" ] || state=${sacct_state[$job]:-}
   [ ! -f "${cell_failed[index]}" ] || read -r mark <"${cell_failed[index]}"
@@ -717,7 +749,7 @@ plan_retry() {
     esac
   fi
   if [ "$attempts_made" -ge "$max_attempts" ]; then
-    retry_note="$attempts_made jobs already${state:+, the last $state} (--max-attempts $max_attempts)"
+    retry_note="$attempts_made failed jobs already${state:+, the last $state} (--max-attempts $max_attempts)"
     return 1
   fi
   # What the last job had: sacct's account of it, else what it was asked to have.
@@ -789,7 +821,7 @@ record_attempt() {
     recorded_job "$index"
     [ -z "$job" ] || [ "$job" = "$new_job" ] || lines+=("$job ${sacct_state[$job]:--} - -")
   fi
-  lines+=("$new_job - $mem $time")
+  lines+=("$new_job - $mem $time ${cell_fingerprint[index]}")
   printf '%s\n' "${lines[@]}" 2>/dev/null >"$file" ||
     echo "warning: could not record job $new_job in $file: its attempts will be undercounted" >&2
 }
@@ -1085,7 +1117,7 @@ cell_status() {
 show_attempts() {
   local file=${cell_attempts[$1]} id state mem time number=0 lines=() options line
   [ -f "$file" ] || return 0
-  while read -r id state mem time; do
+  while read -r id state mem time _; do
     [[ $id =~ ^[0-9]+$ ]] || continue
     number=$((number + 1)) options=()
     [ "$state" != - ] || state=${sacct_state[$id]:-${job_state[$id]:-unknown}}
