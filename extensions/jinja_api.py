@@ -99,6 +99,7 @@ GLOBALS = {
     "gpu_interval": protocol.GPU_INTERVAL,
     "warning_signal": protocol.WARNING_SIGNAL,
     "warning_seconds": protocol.WARNING_SECONDS,
+    "evaluation_changing_options": protocol.EVALUATION_CHANGING_OPTIONS,
     "template_version": template_version,
     "sources_text": sources_text,
     "inputs_differ": inputs_differ,

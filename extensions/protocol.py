@@ -163,3 +163,14 @@ FIND_CELL_LOGS_SH = r"""find_cell_logs() {
     [ "${stem%_*}" != "$2" ] || CELL_LOGS+=("$log")
   done
 }"""
+
+
+# `inspect eval` options that change which samples run, how often, or how far each goes, and
+# that the log's header cannot tell from a task's own values: inspect reads each from an
+# INSPECT_EVAL_<OPTION> variable, in the environment or in a .env file it finds from the job's
+# directory upward. A job refuses to start with one set (limit, sample_id and the decoding are
+# also checked in the log afterwards).
+EVALUATION_CHANGING_OPTIONS = (
+    "limit", "sample_id", "sample_shuffle", "epochs", "epochs_reducer",
+    "message_limit", "token_limit", "turn_limit", "time_limit", "working_limit", "cost_limit",
+)

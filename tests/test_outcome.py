@@ -16,6 +16,7 @@ import pytest
 import yaml
 from inspect_ai.log import EvalConfig, EvalDataset, EvalError, EvalLog, EvalSpec, write_eval_log
 
+from extensions import protocol
 from tests.conftest import run_script, scripts
 from tests.experiment import SITE, TASK_FILE, Experiment, Run, Task
 
@@ -228,3 +229,33 @@ def test_generation_settings_the_plan_did_not_give_fail_the_cell(script, recorde
     # max_retries changes no answer: only the system message is named.
     assert "inspect ran with system_message='Be terse.', which" in failed
     assert "INSPECT_EVAL_SYSTEM_MESSAGE" in failed
+
+
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_an_inspect_setting_that_changes_the_evaluation_stops_the_job_before_inspect_runs(script, recorders, logs,
+                                                                                       where):
+    """INSPECT_EVAL_EPOCHS=3 would run every sample three times, and the log could not tell it
+    from the task's own epochs: the job stops before inspect, naming the variable and where."""
+    env = {"INSPECT_LOG": str(logs["success"])}
+    dotenv = script.parent.parent.parent / ".env"  # the experiment's: inspect looks upward
+    if where == "environment":
+        env["INSPECT_EVAL_EPOCHS"] = "3"
+        said = "INSPECT_EVAL_EPOCHS=3 (in the environment)"
+    else:
+        dotenv.write_text("INSPECT_EVAL_TOKEN_LIMIT=50\n")
+        said = f"INSPECT_EVAL_TOKEN_LIMIT=50 (in {dotenv})"
+    try:
+        result, records = run_script(script, recorders, **env)
+    finally:
+        dotenv.unlink(missing_ok=True)
+    assert result.returncode == 1
+    assert records == []  # inspect never ran
+    assert marks(script) == (False, f"inspect would evaluate otherwise than this script says: {said}; unset or "
+                                    "remove it, then resubmit\n")
+
+
+def test_the_settings_checked_before_inspect_runs_are_options_of_inspect_eval():
+    """Each is an option of this inspect's `eval` command, so INSPECT_EVAL_<OPTION> is read."""
+    from inspect_ai._cli.eval import eval_command
+
+    assert set(protocol.EVALUATION_CHANGING_OPTIONS) <= {parameter.name for parameter in eval_command.params}
