@@ -165,12 +165,20 @@ FIND_CELL_LOGS_SH = r"""find_cell_logs() {
 }"""
 
 
-# `inspect eval` options that change which samples run, how often, or how far each goes, and
-# that the log's header cannot tell from a task's own values: inspect reads each from an
-# INSPECT_EVAL_<OPTION> variable, in the environment or in a .env file it finds from the job's
-# directory upward. A job refuses to start with one set (limit, sample_id and the decoding are
-# also checked in the log afterwards).
+# `inspect eval` options that change which samples run, how often, or how far each goes:
+# inspect reads each from an INSPECT_EVAL_<OPTION> variable, in the environment or in a .env
+# file it finds from the job's directory upward. A job refuses to start with one set (a limit
+# and a sample subset also show in the log, which the job checks afterwards).
 EVALUATION_CHANGING_OPTIONS = (
     "limit", "sample_id", "sample_shuffle", "epochs", "epochs_reducer",
     "message_limit", "token_limit", "turn_limit", "time_limit", "working_limit", "cost_limit",
+)
+
+# The generation settings (and what replaces the solver or the scoring) that an INSPECT_EVAL_*
+# variable would impose over the task's own: a log records them merged with the task's
+# GenerateConfig, so they are checked before inspect runs, except those the script passes.
+GENERATION_OPTIONS = (
+    "system_message", "max_tokens", "top_p", "temperature", "stop_seqs", "best_of", "frequency_penalty",
+    "presence_penalty", "logit_bias", "seed", "top_k", "num_choices", "reasoning_effort", "reasoning_tokens",
+    "effort", "response_schema", "generate_config", "solver", "no_score",
 )

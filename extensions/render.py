@@ -51,18 +51,19 @@ def python_json(value: object) -> str:
     return repr(json.dumps(value, ensure_ascii=False))
 
 
-def planned_generate(decoding: dict) -> dict:
-    """The generation settings the cell script gives inspect, as inspect records them in a
-    log's model_generate_config: the job refuses a log made with others (an INSPECT_EVAL_*
-    variable the plan did not set)."""
-    planned = {}
+def unpassed_options(decoding: dict) -> list[str]:
+    """The `inspect eval` options a cell script checks are not set by INSPECT_EVAL_* variables
+    before inspect runs: those that change the evaluation, less the decoding the script gives
+    on the command line (which wins over a variable)."""
+    passed = set()
     if decoding.get("do_sample"):
-        planned["temperature"] = float(decoding["temperature"])
+        passed.add("temperature")
     if decoding.get("max_tokens"):
-        planned["max_tokens"] = int(decoding["max_tokens"])
+        passed.add("max_tokens")
     if decoding.get("seed") is not None:
-        planned["seed"] = int(decoding["seed"])
-    return planned
+        passed.add("seed")
+    options = protocol.EVALUATION_CHANGING_OPTIONS + protocol.GENERATION_OPTIONS
+    return [option for option in options if option not in passed]
 
 
 def protocol_source(name: str) -> str:

@@ -215,20 +215,37 @@ def test_a_successful_log_of_an_evaluation_the_plan_did_not_ask_for_fails(script
     assert marks(script) == (False, message + "\n")
 
 
-def test_generation_settings_the_plan_did_not_give_fail_the_cell(script, recorders, tmp_path, logs):
+def test_a_tasks_own_generation_settings_in_the_log_do_not_fail_the_cell(script, recorders, tmp_path):
+    """inspect records the task's own GenerateConfig (max_tokens, a system message) in the log's
+    model_generate_config, merged with the command line's: they are the task's, not a variable's."""
     from inspect_ai.model import GenerateConfig
 
     spec = EvalSpec(created="2026-11-28T13:02:44+00:00", task="capitalization", dataset=EvalDataset(),
                     model="hf/local", config=EvalConfig(),
-                    model_generate_config=GenerateConfig(system_message="Be terse.", max_retries=3))
-    path = tmp_path / "system.eval"
+                    model_generate_config=GenerateConfig(system_message="Be terse.", max_tokens=20))
+    path = tmp_path / "own.eval"
     write_eval_log(EvalLog(eval=spec, status="success"), str(path))
     result, _ = run_script(script, recorders, INSPECT_LOG=str(path))
-    assert result.returncode == 1
-    (_, failed) = marks(script)
-    # max_retries changes no answer: only the system message is named.
-    assert "inspect ran with system_message='Be terse.', which" in failed
-    assert "INSPECT_EVAL_SYSTEM_MESSAGE" in failed
+    assert result.returncode == 0, result.stderr
+    assert marks(script)[0]
+
+
+def test_a_generation_setting_from_a_variable_stops_the_job_unless_the_script_passes_it(render, recorders, logs,
+                                                                                         tmp_path):
+    """INSPECT_EVAL_SYSTEM_MESSAGE would override the task's own; INSPECT_EVAL_MAX_TOKENS loses to
+    the --max-tokens the script passes when the summary states Max tokens, and is not refused."""
+    checkpoints = tmp_path / "ck"
+    (checkpoints / "ck-out-r1" / "epoch_0").mkdir(parents=True)
+    directory = render(Experiment(runs=[Run("r1", output_dir_base=str(checkpoints))], site=SITE, max_tokens="32"))
+    (script,) = scripts(directory)
+    result, records = run_script(script, recorders, INSPECT_LOG=str(logs["success"]), INSPECT_EVAL_MAX_TOKENS="5")
+    assert result.returncode == 0, result.stderr
+    argv = records[0]["argv"]
+    assert argv[argv.index("--max-tokens") + 1] == "32"
+    result, records = run_script(script, recorders, INSPECT_LOG=str(logs["success"]),
+                                 INSPECT_EVAL_SYSTEM_MESSAGE="Be terse.")
+    assert result.returncode == 1 and records == []
+    assert "INSPECT_EVAL_SYSTEM_MESSAGE=Be terse. (in the environment)" in marks(script)[1]
 
 
 @pytest.mark.parametrize("where", ["environment", ".env"])
@@ -258,4 +275,5 @@ def test_the_settings_checked_before_inspect_runs_are_options_of_inspect_eval():
     """Each is an option of this inspect's `eval` command, so INSPECT_EVAL_<OPTION> is read."""
     from inspect_ai._cli.eval import eval_command
 
-    assert set(protocol.EVALUATION_CHANGING_OPTIONS) <= {parameter.name for parameter in eval_command.params}
+    checked = set(protocol.EVALUATION_CHANGING_OPTIONS + protocol.GENERATION_OPTIONS)
+    assert checked <= {parameter.name for parameter in eval_command.params}
