@@ -49,6 +49,7 @@ def test_an_erroring_task_fails_and_only_it_is_resubmitted(render, cluster, tiny
     data.parent.mkdir()
     data.write_bytes(dataset(tmp_path / "odd").read_bytes())
     experiment = Experiment(
+        max_tokens="4",  # a random tiny model would fill inspect's default 2048 tokens
         runs=[Run(BASE, kind="Control")],
         models={"Llama-3.2-1B-Instruct": str(tiny_model)},
         tasks=[Task("capitalization", script=str(TASK_FILE)), Task("broken", script=str(broken))],
@@ -104,6 +105,7 @@ def eight_cells(render, tiny_model, tmp_path, checkpoints: Path, trained: bool) 
     data = dataset(tmp_path / "data")
     runs = [f"r{i}" for i in range(4)]
     experiment = Experiment(
+        max_tokens="4",  # a random tiny model would fill inspect's default 2048 tokens
         runs=[
             Run(name, input_dir_base=str(data.parent), dataset_label=data.stem, output_dir_base=str(checkpoints))
             for name in runs

@@ -68,6 +68,7 @@ def test_a_cell_over_its_time_ends_timeout_and_goes_again_with_twice_the_time_ke
     data.parent.mkdir()
     data.write_bytes(dataset(tmp_path / "odd").read_bytes())
     experiment = Experiment(
+        max_tokens="4",  # a random tiny model would fill inspect's default 2048 tokens
         runs=[Run(BASE, kind="Control")],
         models={"Llama-3.2-1B-Instruct": str(tiny_model)},
         tasks=[Task("slow", script=str(task_file))],

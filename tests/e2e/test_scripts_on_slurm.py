@@ -30,8 +30,9 @@ PROMPT = 'Capitalize, then answer: "{input}"\n$HOME stays text'
 SYSTEM_PROMPT = 'You are terse, exact: {{escaped braces}} "quoted" $PATH `ticks`\nsecond line'
 ENV_SETUP = "\n".join([
     f"source {shlex.quote(str(Path(sys.executable).parent / 'activate'))}",
-    # A random tiny model would fill inspect's default 2048 tokens, slowly.
-    "export INSPECT_EVAL_MAX_TOKENS=4 INSPECT_DISPLAY=plain",
+    # Max tokens comes from each summary (4: a random tiny model would fill inspect's default
+    # 2048 tokens, slowly); an INSPECT_EVAL_MAX_TOKENS here would stop every job, as it should.
+    "export INSPECT_DISPLAY=plain",
 ])
 TIERS = {
     "Llama-3.2-1B-Instruct": "1B",
@@ -60,6 +61,7 @@ def seconds(duration: str) -> int:
 
 def test_every_tier_and_account_passes_sbatch_test_only(render, cluster, tmp_path):
     experiment = Experiment(
+        max_tokens="4",  # a random tiny model would fill inspect's default 2048 tokens
         runs=[
             Run(f"r_{tier}", model=model, account="lab" if tier in ("3B", "70B") else None)
             for model, tier in TIERS.items()
@@ -78,7 +80,7 @@ def test_every_tier_and_account_passes_sbatch_test_only(render, cluster, tmp_pat
 
 
 def test_sbatch_test_only_can_fail(render, cluster, tmp_path):
-    (script,) = scripts(render(Experiment()))
+    (script,) = scripts(render(Experiment(max_tokens="4")))
     greedy = script.with_name("greedy.slurm")
     greedy.write_text(script.read_text().replace("--gres=gpu:1", "--gres=gpu:5"))
     result = cluster.test_only(greedy)
@@ -98,6 +100,7 @@ def test_fine_tuned_base_and_70b_cells_run_the_real_inspect_eval(render, cluster
     data = dataset(tmp_path / "data")
     checkpoints = tmp_path / "ck-outputs"
     experiment = Experiment(
+        max_tokens="4",  # a random tiny model would fill inspect's default 2048 tokens
         runs=[
             Run("r8", prompt=PROMPT, system_prompt=SYSTEM_PROMPT, input_dir_base=str(data.parent),
                 dataset_label=data.stem, output_dir_base=str(checkpoints)),
@@ -172,7 +175,7 @@ def test_fine_tuned_base_and_70b_cells_run_the_real_inspect_eval(render, cluster
 
 
 def test_a_script_submitted_before_its_checkpoint_exists_stops_at_once(render, cluster, tmp_path):
-    experiment = Experiment(runs=[Run("r1", output_dir_base=str(tmp_path / "not-trained-yet"))], site=SITE)
+    experiment = Experiment(runs=[Run("r1", output_dir_base=str(tmp_path / "not-trained-yet"))], site=SITE, max_tokens="4")
     (script,) = scripts(render(experiment, env_setup=ENV_SETUP))
     start = time.monotonic()
     process = sbatch_wait(cluster, script)

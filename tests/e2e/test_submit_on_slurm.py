@@ -61,6 +61,7 @@ def test_evaluations_wait_for_training_and_die_with_it(render, cluster, tiny_mod
     data = dataset(tmp_path / "data")
     checkpoints = tmp_path / "ck-outputs"
     experiment = Experiment(
+        max_tokens="4",  # a random tiny model would fill inspect's default 2048 tokens
         runs=[
             Run(name, input_dir_base=str(data.parent), dataset_label=data.stem, output_dir_base=str(checkpoints))
             for name in ("good", "bad")

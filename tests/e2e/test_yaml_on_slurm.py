@@ -38,6 +38,7 @@ def yaml_experiment(directory: Path, model: Path, data: Path) -> Path:
     summary["models"]["base"][0]["path"] = str(model)
     summary["data"]["training"]["path"] = str(data)
     summary["controls"].update(prompt=PROMPT, system_prompt=SYSTEM_PROMPT)
+    summary["evaluation"]["max_tokens"] = 4  # a random tiny model would fill inspect's default 2048 tokens
     six = summary["evaluation"]["tasks"][1]
     six.update(dataset=str(data), prompt=TERSE, system_prompt=TERSE_SYSTEM)
     summary["evaluation"]["matrix"] = [
