@@ -171,7 +171,7 @@ def test_fine_tuned_base_and_70b_cells_run_the_real_inspect_eval(render, cluster
         assert (row["attempts"], row["job"], row["outcome"]) == ("1", job_ids[name], "success"), row
         assert 0 <= int(row["elapsed_s"]) < 600, row
     text = (directory / "results/compute.md").read_text()
-    assert "from 2 successful jobs" in text and "from 1 successful job " in text, text
+    assert "from 2 successful evaluations" in text and "from 1 successful evaluation " in text, text
 
 
 def test_a_script_submitted_before_its_checkpoint_exists_stops_at_once(render, cluster, tmp_path):

@@ -76,6 +76,7 @@ def test_a_task_reading_config_path_evaluates_with_the_planned_prompts(render, c
             "config_path": str(config_path),
             "vis_label": "rank 8" if "r8" in str(script) else "Llama-3.2-1B-Instruct_base",
             "use_chat_template": True,
+            "max_tokens": 4,  # the task takes it, as cruijff_kit's passes evaluation.max_tokens
         }
         assert log.eval.model_args["model_path"] == str(model_path)
         assert log.eval.metadata["is_finetuned"] is ("r8" in str(script))
