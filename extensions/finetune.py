@@ -22,6 +22,7 @@ from .epochs import MAX_EPOCHS
 from .errors import InputError
 from .names import check_length
 from .notes import Warnings
+from .paths import missing_here
 from .source import read_source, refuse_link_loop
 
 # yaml.safe_load's answers from libyaml's parser when PyYAML was built with it: a 64-run
@@ -134,7 +135,7 @@ def read_finetune_setup(path: Path, warnings: Warnings) -> FinetuneSetup:
 def _warn_about_missing_data(setup: FinetuneSetup, warnings: Warnings) -> None:
     """Training data missing where it can be looked for (its directory is on this machine,
     as a path relative to the run's directory is) would fail each evaluation of the run."""
-    local = data_path(setup, os.environ.get("USER") or getpass.getuser())
+    local = data_path(setup, current_user())
     if local is None or "$" in local or local.startswith("~"):
         return
     resolved = setup.path.parent / local  # the run's directory, where the training runs
@@ -142,7 +143,7 @@ def _warn_about_missing_data(setup: FinetuneSetup, warnings: Warnings) -> None:
     if not os.path.isabs(local) and not resolved.exists() and beside.exists():
         warnings.add(f"{setup.path}: the training data {local!r} is {resolved}, relative to the run's directory "
                      f"as setup_finetune.py reads it, which does not exist; {beside} does: write that path")
-    elif resolved.parent.is_dir() and not resolved.exists():
+    elif missing_here(setup.path.parent, local):
         warnings.add(f"{setup.path}: the training data {local!r} (input_dir_base, input_formatting, dataset_label, "
                      f"dataset_ext) is {resolved}, which does not exist: the evaluations of it would fail to read it")
 

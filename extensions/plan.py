@@ -7,7 +7,6 @@ The plan is recorded as a Copier answer, so the templates only format it.
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +20,7 @@ from .errors import InputError
 from .experiment import Experiment, load_experiment
 from .paths import resolve
 from .fingerprint import cell_fingerprint
-from .finetune import YAML_LOADER, FinetuneSetup, saved_epochs
+from .finetune import YAML_LOADER, FinetuneSetup, current_user, saved_epochs
 from .markdown import normalize
 from .model import BASE, EVAL_ONLY, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow
 from .summary_yaml import V01 as YAML_V01
@@ -319,7 +318,7 @@ class _RunInputs:
 
 
 def _fine_tuned_run(inputs: _Inputs, row: RunRow, selection: _Selection, warnings: Warnings) -> _RunInputs:
-    experiment, summary, user = inputs.experiment, inputs.summary, _user()
+    experiment, summary, user = inputs.experiment, inputs.summary, current_user()
     setup, config = experiment.setups.get(row.name), experiment.configs.get(row.name)
     if setup is not None and setup.model and setup.model != row.model:
         warnings.add(
@@ -395,7 +394,7 @@ def _once_run(inputs: _Inputs, row: RunRow, selection: _Selection, trained: list
     else:
         prompt = precedence.design_prompt(row, None, summary, warnings)
         system_prompt = precedence.design_system_prompt(row, None, summary, warnings)
-        read_data = lambda: precedence.design_data(row, None, summary, _user(), warnings)  # noqa: E731
+        read_data = lambda: precedence.design_data(row, None, summary, current_user(), warnings)  # noqa: E731
     run = _run(inputs, row, None, prompt.value, system_prompt.value, None, warnings)
     own = _RunInputs(run, row, prompt, system_prompt, read_data)
     for task in summary.tasks:
@@ -617,12 +616,6 @@ def _task_file(script: str) -> str:
     moved tree uses its own copy (a reproduced one without a copy uses task_file_origin)."""
     script = os.path.expanduser(script)
     return script if os.path.isabs(script) else os.path.normpath(script)
-
-
-def _user() -> str:
-    """Whom `$USER` in the setup files' paths stands for: whoever renders (setup_finetune.py
-    expands it for whoever runs it, the same person on the same cluster)."""
-    return os.environ.get("USER") or getpass.getuser()
 
 
 def _run_dir(run: RunRow, summary: Summary) -> str:

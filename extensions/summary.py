@@ -20,6 +20,7 @@ from .model import BASE, FINE_TUNED, MARKDOWN, RunRow, Summary, TaskRow, split_s
 from .markdown import Bullet, Document, Section, Table, inline_text, normalize, split_label
 from .names import check_name, nearest
 from .notes import Warnings
+from .paths import missing_here
 from .source import read_source
 from .values import ValueSyntaxError, is_placeholder, path_value, text_value
 from .values import quoting as values_quoting  # a local `quoting` reads better in _quoted
@@ -253,10 +254,8 @@ class _Reader:
     def _check_local(self, where: str, path: str) -> None:
         """Data missing where it can be looked for (its directory is on this machine, as the
         experiment's own is) would fail each evaluation of it after its wait for a GPU."""
-        if is_placeholder(path) or path.startswith(("~", "$")):
-            return
-        resolved = self.path.parent / path
-        if resolved.parent.is_dir() and not resolved.exists():
+        resolved = None if is_placeholder(path) else missing_here(self.path.parent, path)
+        if resolved is not None:
             self.warnings.add(f"{self.path}: {where} {path!r} is {resolved}, which does not exist: "
                               "the evaluations of it would fail to read it")
 
