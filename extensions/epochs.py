@@ -392,7 +392,7 @@ def read_epoch_value(text: str) -> EpochChoice | None:
     if not selected:
         return None
     choice = _choice(include, exclude)
-    if remark and _about_epochs(remark) and not any(token in _NOUNS or token.isdigit() for token in _tokens(remark)):
+    if remark and _about_epochs(remark) and not _names_epochs(remark):
         # "✓ epoch 1 (final)", "✓ 0,1 (all)": a remark of epoch words only is read too, and
         # must say what the value says.
         said = read_epoch_value(remark)
@@ -408,6 +408,11 @@ def read_epoch_value(text: str) -> EpochChoice | None:
     return _illustrated(choice, illustration, text.strip())
 
 
+def _names_epochs(remark: str) -> bool:
+    """Whether a parenthetical remark names epochs by noun or number: "epoch_1", "0"."""
+    return any(token in _NOUNS or token.isdigit() for token in _tokens(remark))
+
+
 def _about_epochs(remark: str) -> bool:
     """Whether a parenthetical remark has a word that selects epochs: "epoch_1", "0", "all"."""
     return any(token in _NOUNS | _ALL | _LAST | _FIRST or token.isdigit() for token in _tokens(remark))
@@ -415,7 +420,7 @@ def _about_epochs(remark: str) -> bool:
 
 def _illustration(remark: str) -> EpochChoice | None:
     """The epochs a parenthetical remark names, if it is about epochs at all."""
-    if not remark or not any(token in _NOUNS or token.isdigit() for token in _tokens(remark)):
+    if not remark or not _names_epochs(remark):
         return None
     phrases = _phrases(remark)
     if not phrases:
